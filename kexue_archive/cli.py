@@ -1,0 +1,159 @@
+"""``kexue-archive``: validate arguments, call the library, format the answer.
+
+User errors are :class:`UserError`, printed as one line plus a hint, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from . import archive as store
+from .build import BuildResult, build
+from .errors import UserError
+from .records import Article
+
+
+def _paths(p: argparse.ArgumentParser, *, seeds: bool = False) -> None:
+    if seeds:
+        p.add_argument("--seeds", type=Path, default=Path("seeds"), help="folder of crawled dumps (default: seeds)")
+    p.add_argument("--archive", type=Path, default=Path("archive"), help="archive folder (default: archive)")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="kexue-archive", description="An offline archive of 科学空间 (kexue.fm) built from crawled dumps."
+    )
+    sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("build", help="read new dumps, merge, and write the archive")
+    _paths(p, seeds=True)
+    p.add_argument("--full", action="store_true", help="re-read every dump, ignoring what is already archived")
+    p.add_argument("--strict", action="store_true", help="exit 1 when the archive has warnings or errors")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every problem, not only new ones")
+    p.set_defaults(run=cmd_build)
+
+    p = sub.add_parser("list", help="list archived articles")
+    _paths(p)
+    p.add_argument("--json", action="store_true", help="print every record with all its keys, as JSON")
+    p.add_argument("--year", type=int, help="only articles of this year")
+    p.add_argument("--sort", choices=("date", "readers", "title"), default="date", help="order (default: date, newest first)")
+    p.set_defaults(run=cmd_list)
+
+    p = sub.add_parser("show", help="show one article")
+    _paths(p)
+    p.add_argument("id", help="article id (or an old alias, or a unique prefix of 4+ characters)")
+    p.add_argument("--json", action="store_true", help="print the record as JSON")
+    p.set_defaults(run=cmd_show)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        return run(args)
+    except UserError as exc:
+        print(f"kexue-archive: error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+# -- build --------------------------------------------------------------------
+
+def cmd_build(args: argparse.Namespace) -> int:
+    if not args.seeds.is_dir():
+        raise UserError(f"no seeds folder at {args.seeds}", "put crawled dumps in seeds/ or pass --seeds DIR")
+    result = build(args.seeds, args.archive, full=args.full)
+    shown = result.problems if args.verbose else result.new_problems
+    for problem in shown:
+        if not args.quiet or problem.severity == "error":
+            print(problem, file=sys.stderr)
+    if not args.quiet:
+        print(summary(result, args.archive))
+    serious = [p for p in result.problems if p.severity != "info"]
+    return 1 if args.strict and serious else 0
+
+
+def summary(r: BuildResult, root: Path) -> str:
+    return (
+        f"{r.records} records from {r.dumps} dumps ({r.new_dumps} new, {r.sightings} sightings, "
+        f"{r.merged} merged); {r.written} files written, {r.removed} removed; "
+        f"{len(r.problems)} problems (see {root / 'report.txt'}); {r.seconds:.2f}s"
+    )
+
+
+# -- list / show ---------------------------------------------------------------
+
+def _articles(root: Path) -> list[Article]:
+    if not (root / "manifest.yaml").exists():
+        raise UserError(f"no archive at {root}", "run `kexue-archive build` (or `python build_site.py`) first")
+    return store.load_articles(root)
+
+
+def _date_key(a: Article) -> tuple[int, str]:
+    """Newest first; day/month-only dates after dated ones; unknown last."""
+    if a.date is None:
+        return (2, "")
+    rank = 1 if a.date.startswith("--") else 0
+    return (rank, "".join(chr(0x10FFFF - ord(c)) for c in a.date))
+
+
+SORTS: dict[str, Callable[[Article], object]] = {
+    "date": lambda a: (_date_key(a), a.id),
+    "readers": lambda a: (a.readers is None, -(a.readers or 0), a.id),
+    "title": lambda a: (a.title is None, a.title or "", a.id),
+}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    articles = _articles(args.archive)
+    if args.year is not None:
+        articles = [a for a in articles if a.year == args.year]
+    articles.sort(key=SORTS[args.sort])  # type: ignore[arg-type]  # keys are tuples, comparable
+    if args.json:
+        print(json.dumps([store.article_dict(a) for a in articles], ensure_ascii=False, indent=2))
+        return 0
+    for a in articles:
+        readers = "" if a.readers is None else str(a.readers)
+        print(f"{a.date or '?':<10}  {readers:>7}  {a.id}  {a.title or '(untitled)'}")
+    return 0
+
+
+def find(articles: list[Article], wanted: str) -> Article:
+    """The article with this id, alias, or unique id prefix."""
+    for a in articles:
+        if a.id == wanted or wanted in a.aliases:
+            return a
+    matches = [a for a in articles if len(wanted) >= 4 and a.id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UserError(f"{wanted!r} matches {len(matches)} articles", "type more characters of the id")
+    raise UserError(f"no article with id {wanted!r}", "`kexue-archive list` shows every id")
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    a = find(_articles(args.archive), args.id)
+    if args.json:
+        print(json.dumps(store.article_dict(a), ensure_ascii=False, indent=2))
+        return 0
+    print(a.title or "(untitled)")
+    print(f"id: {a.id}" + (f" (also known as {', '.join(a.aliases)})" if a.aliases else ""))
+    print(f"author: {a.author or '?'}   date: {a.date or '?'}   readers: {a.readers if a.readers is not None else '?'}")
+    if a.url:
+        print(f"url: {a.url}")
+    if a.flags:
+        print(f"flags: {', '.join(a.flags)}")
+    print("sources: " + ", ".join(f"{s.file}:{s.line}" for s in a.sources))
+    print(f"math: {len(a.math)} formulas")
+    print()
+    print(a.excerpt)
+    return 0
