@@ -28,9 +28,14 @@ _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
 
 @dataclass(frozen=True)
 class Scan:
-    """The formulas found, and the offsets of delimiters that never closed."""
+    """The formulas found, where each one stands, and the delimiters left open.
+
+    spans[i] is the (start, end) offset of math[i] in the text, delimiters
+    included, so a renderer can cut the text into prose and formulas.
+    """
 
     math: tuple[Math, ...]
+    spans: tuple[tuple[int, int], ...]
     unbalanced: tuple[tuple[int, str], ...]
 
 
@@ -62,6 +67,7 @@ def _env_end(text: str, env: str, start: int) -> int:
 def scan(text: str) -> Scan:
     """Every formula of ``text`` in order, plus the delimiters left open."""
     found: list[Math] = []
+    spans: list[tuple[int, int]] = []
     unbalanced: list[tuple[int, str]] = []
     i, n = 0, len(text)
     while i < n:
@@ -76,6 +82,7 @@ def scan(text: str) -> Scan:
                     i += 2
                     continue
                 found.append(Math(text[i + 2 : end], display=nxt == "["))
+                spans.append((i, end + 2))
                 i = end + 2
                 continue
             m = _BEGIN.match(text, i)
@@ -86,6 +93,7 @@ def scan(text: str) -> Scan:
                     i = m.end()
                     continue
                 found.append(Math(text[i:end], display=True))
+                spans.append((i, end))
                 i = end
                 continue
             i += 2  # any other command, including the literal dollar \$
@@ -100,10 +108,11 @@ def scan(text: str) -> Scan:
                 i += len(delim)
                 continue
             found.append(Math(text[i + len(delim) : end], display=display))
+            spans.append((i, end + len(delim)))
             i = end + len(delim)
             continue
         i += 1
-    return Scan(tuple(found), tuple(unbalanced))
+    return Scan(tuple(found), tuple(spans), tuple(unbalanced))
 
 
 def line_of(text: str, offset: int) -> int:
