@@ -105,6 +105,10 @@ def _join_excerpts(x: str, y: str, flags: set[str]) -> str:
     return best
 
 
+def _source_key(s: Source) -> tuple[str, int, int]:
+    return (s.file, s.line, -1 if s.readers is None else s.readers)
+
+
 def join(a: Article, b: Article) -> Article:
     """The least record that says everything ``a`` and ``b`` say."""
     flags = set(a.flags) | set(b.flags)
@@ -121,7 +125,7 @@ def join(a: Article, b: Article) -> Article:
         excerpt=_join_excerpts(a.excerpt, b.excerpt, flags),
         math=(),
         url=_pick(a.url, b.url, "url", flags),
-        sources=tuple(sorted(set(a.sources) | set(b.sources))),
+        sources=tuple(sorted(set(a.sources) | set(b.sources), key=_source_key)),
         flags=(),
         aliases=tuple(sorted(aliases)),
     )

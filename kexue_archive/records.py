@@ -83,7 +83,7 @@ class Math:
     display: bool
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Source:
     """One dump occurrence of an article: where, and the reader count it showed."""
 

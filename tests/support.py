@@ -1,0 +1,23 @@
+"""Paths and helpers the tests share (importable as ``support``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SEED_FILES = sorted(p.name for p in SEEDS.iterdir())
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``kexue-archive`` console script, as a user would."""
+    exe = shutil.which("kexue-archive")
+    command = [exe] if exe else [sys.executable, "-m", "kexue_archive"]
+    return subprocess.run(
+        [*command, *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=600,
+        env={**os.environ, **(env or {})},
+    )
