@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ..records import Problem
-from . import text_home, text_listing
+from . import html_article, html_content, html_listing, rss, text_home, text_listing
 from .common import Reading
 
 
@@ -23,6 +23,10 @@ class Kind(NamedTuple):
 
 #: Most specific first: markup before plain text, listing before home.
 KINDS: tuple[Kind, ...] = (
+    Kind("rss", rss.sniff, rss.read),
+    Kind("html-content", html_content.sniff, html_content.read),
+    Kind("html-listing", html_listing.sniff, html_listing.read),
+    Kind("html-article", html_article.sniff, html_article.read),
     Kind("text-listing", text_listing.sniff, text_listing.read),
     Kind("text-home", text_home.sniff, text_home.read),
 )
