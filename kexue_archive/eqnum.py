@@ -1,0 +1,226 @@
+"""Number an article's equations the way LaTeX would, and resolve ``\\label``/``\\eqref``/``\\ref``.
+
+KaTeX numbers equations with a CSS counter that knows nothing of labels, and it
+renders each formula alone, so a reference in formula 9 to a label in formula 2
+cannot work there. This module therefore does the numbering itself, over all the
+formulas of one article, in order:
+
+- every ``equation``/``multline`` gets one number, every line of ``align``/``gather``/
+  ``alignat``/``flalign``/``eqnarray`` one each, except lines with ``\\nonumber``/``\\notag``
+  and an empty last line; ``\\tag{…}`` replaces the number; starred forms get none;
+- the numbered environment becomes its starred form with an explicit ``\\tag{n}`` per
+  line (so KaTeX shows our numbers, never its counter); environments KaTeX lacks are
+  mapped: ``multline`` -> ``gather*``, ``flalign``/``eqnarray`` -> ``align*``;
+- ``\\label{k}`` is removed and remembered; ``\\eqref{k}`` becomes
+  ``\\href{#<anchor>}{\\text{(n)}}`` and ``\\ref{k}`` the same without parentheses. An
+  unknown label reads ``(??)``, as in LaTeX.
+
+The only link this can produce is an in-page ``#eq-…`` fragment, which is exactly
+what the renderer's KaTeX ``trust`` predicate lets through. The anchors (HTML ids)
+of each formula are returned so the renderer can place them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .texfix import argument_end, clean, command_end, group_end, skip_space
+
+#: numbered environment -> (KaTeX environment to render it as, one number per line?)
+_NUMBERED = {
+    "equation": ("equation*", False),
+    "multline": ("gather*", False),
+    "align": ("align*", True),
+    "gather": ("gather*", True),
+    "alignat": ("alignat*", True),
+    "flalign": ("align*", True),
+    "eqnarray": ("align*", True),
+}
+_BEGIN = re.compile(r"\\begin\s*\{\s*([A-Za-z]+)(\*?)\s*\}")
+#: The shape of every anchor id, and so of every link KaTeX may render.
+ANCHOR = re.compile(r"eq-[A-Za-z0-9]+-t?[0-9]+")
+
+
+@dataclass(frozen=True)
+class Numbered:
+    """An article's formulas after numbering.
+
+    texs:    each formula rewritten: explicit ``\\tag``s, no ``\\label``, references resolved.
+    anchors: for each formula, the HTML ids of the numbered lines it holds.
+    labels:  label -> (text shown by ``\\ref``, anchor id).
+    """
+
+    texs: tuple[str, ...]
+    anchors: tuple[tuple[str, ...], ...]
+    labels: dict[str, tuple[str, str]]
+
+
+class _Counter:
+    """The article's running equation number and the labels met so far."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix, self.number, self.tags = prefix, 0, 0
+        self.labels: dict[str, tuple[str, str]] = {}
+        self.anchors: list[str] = []
+
+    def line(self, row: str, numbered: bool) -> str:
+        """One line of a display: strip its labels, give it a number (or honour its tag)."""
+        row, labels, tag, nonumber = _line_marks(row)
+        text = None
+        if tag is not None:
+            self.tags += 1
+            text, anchor = tag, f"{self.prefix}t{self.tags}"
+        elif numbered and not nonumber and row.strip():
+            self.number += 1
+            text, anchor = str(self.number), f"{self.prefix}{self.number}"
+            row = f"{row}\\tag{{{self.number}}}"
+        if text is not None:
+            self.anchors.append(anchor)
+        for label in labels:
+            self.labels.setdefault(label, (text, anchor) if text is not None else ("??", ""))
+        return row
+
+
+def _tokens(tex: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every control sequence in ``tex`` (name without backslash)."""
+    out, i = [], 0
+    while (i := tex.find("\\", i)) >= 0:
+        end = command_end(tex, i)
+        out.append((i, end, tex[i + 1 : end]))
+        i = end
+    return out
+
+
+def _line_marks(row: str) -> tuple[str, list[str], str | None, bool]:
+    """``row`` without ``\\label``/``\\nonumber``/``\\notag``, its labels, its ``\\tag`` text, whether unnumbered."""
+    out, labels, tag, nonumber, at = [], [], None, False, 0
+    for start, end, name in _tokens(row):
+        if start < at:
+            continue
+        if name in ("nonumber", "notag"):
+            out.append(row[at:start])
+            nonumber, at = True, end
+        elif name in ("label", "tag"):
+            arg_at = end + 1 if name == "tag" and row.startswith("*", end) else end
+            arg_end = argument_end(row, arg_at)
+            if arg_end < 0:
+                continue
+            text = row[skip_space(row, arg_at) : arg_end].strip()
+            text = text[1:-1].strip() if text.startswith("{") else text
+            if name == "tag":
+                tag = tag if tag is not None else text
+                continue
+            out.append(row[at:start])
+            labels.append(text)
+            at = arg_end
+    out.append(row[at:])
+    return "".join(out), labels, tag, nonumber
+
+
+def split_top(body: str, sep: str) -> list[str]:
+    """``body`` cut at the ``sep`` (``\\\\`` or ``&``) standing outside braces and nested environments."""
+    parts, start, depth, i, n = [], 0, 0, 0, len(body)
+    while i < n:
+        c = body[i]
+        if c == "\\":
+            end = command_end(body, i)
+            name = body[i + 1 : end]
+            depth += {"begin": 1, "end": -1}.get(name, 0)
+            if depth == 0 and sep == "\\\\" and name == "\\":
+                parts.append(body[start:i])
+                start = i + 2
+            i = end
+            continue
+        if c in "{}":
+            depth += 1 if c == "{" else -1
+        elif c == "&" and sep == "&" and depth == 0:
+            parts.append(body[start:i])
+            start = i + 1
+        i += 1
+    parts.append(body[start:])
+    return parts
+
+
+def _env_end(tex: str, name: str, start: int) -> tuple[int, int]:
+    """(start of ``\\end{name}``, offset past it) for the environment opened before ``start``."""
+    depth, i = 1, start
+    pattern = re.compile(r"\\(begin|end)\s*\{\s*" + re.escape(name) + r"\s*\}")
+    while m := pattern.search(tex, i):
+        depth += 1 if m.group(1) == "begin" else -1
+        if depth == 0:
+            return m.start(), m.end()
+        i = m.end()
+    return -1, -1
+
+
+def _environment(body: str, name: str, starred: bool, counter: _Counter) -> str:
+    """The body of one numbered(-able) environment, numbered."""
+    if not _NUMBERED[name][1]:  # one number for the whole display, on its last line
+        return counter.line(body, numbered=not starred)
+    rows = split_top(body, "\\\\")
+    out = []
+    for k, row in enumerate(rows):
+        if name == "eqnarray":  # rcl columns: keep the relation with the right-hand side
+            cells = split_top(row, "&")
+            row = "&".join([cells[0], " ".join(cells[1:3]), *cells[3:]]) if len(cells) >= 3 else row
+        last_empty = k == len(rows) - 1 and k > 0 and not row.strip()
+        out.append(counter.line(row, numbered=not starred and not last_empty))
+    return "\\\\".join(out)
+
+
+def _number_formula(tex: str, counter: _Counter) -> str:
+    """One formula with its numbered environments made explicit, the rest as one tagged/labelled line."""
+    out, rest, i = [], [], 0
+    while m := _BEGIN.search(tex, i):
+        name, starred = m.group(1), bool(m.group(2))
+        if name not in _NUMBERED or (m.start() > 0 and tex[m.start() - 1] == "\\"):
+            rest.append(tex[i : m.end()])
+            i = m.end()
+            continue
+        end_at, end = _env_end(tex, name + ("*" if starred else ""), m.end())
+        if end_at < 0:
+            break
+        body = _environment(tex[m.end() : end_at], name, starred, counter)
+        target = _NUMBERED[name][0]
+        rest.append(tex[i : m.start()])
+        out.append((len("".join(rest)), f"\\begin{{{target}}}{body}\\end{{{target}}}"))
+        rest.append("\0")  # where the environment goes back
+        i = end
+    rest.append(tex[i:])
+    outside = counter.line("".join(rest), numbered=False)
+    pieces = iter(env for _, env in out)
+    return re.sub("\0", lambda _m: next(pieces), outside)
+
+
+def _resolve(tex: str, labels: dict[str, tuple[str, str]]) -> str:
+    """``tex`` with ``\\eqref{k}``/``\\ref{k}`` replaced by links (or ``(??)``)."""
+    out, at = [], 0
+    for start, end, name in _tokens(tex):
+        if start < at or name not in ("eqref", "ref"):
+            continue
+        arg_end = argument_end(tex, end)
+        if arg_end < 0:
+            continue
+        key = tex[skip_space(tex, end) : arg_end].strip()
+        key = key[1:-1].strip() if key.startswith("{") and group_end(key, 0) == len(key) else key
+        text, anchor = labels.get(key, ("??", ""))
+        shown = f"({text})" if name == "eqref" else text
+        out.append(tex[at:start])
+        out.append(f"\\href{{#{anchor}}}{{\\text{{{shown}}}}}" if anchor else f"\\text{{{shown}}}")
+        at = arg_end
+    out.append(tex[at:])
+    return "".join(out)
+
+
+def number_equations(texs: Sequence[str], article_id: str) -> Numbered:
+    """Number the formulas ``texs`` of one article (in order); anchors are ``eq-<article_id>-<n>``."""
+    counter = _Counter(f"eq-{re.sub(r'[^A-Za-z0-9]', '', article_id)}-")
+    numbered, anchors = [], []
+    for tex in map(clean, texs):  # clean: no NUL, which marks where environments go back
+        before = len(counter.anchors)
+        numbered.append(_number_formula(tex, counter))
+        anchors.append(tuple(counter.anchors[before:]))
+    resolved = tuple(_resolve(tex, counter.labels) for tex in numbered)
+    return Numbered(resolved, tuple(anchors), counter.labels)

@@ -1,0 +1,313 @@
+"""Render the archive's math at build time with KaTeX: HTML for the eye, MathML for screen readers.
+
+API (all the site renderer needs)::
+
+    rendered = render_articles(articles, cache_dir=archive / ".cache" / "math")
+    rendered[article.id][i]             # RenderedMath(tex, display, html, ok, error) for article.math[i]
+                                        # (article.math == tex.scan(article.excerpt).math)
+    sum(not r.ok for rs in rendered.values() for r in rs)   # the build summary's math-error count
+    math_problems(articles, rendered)   # one Problem per failed formula, for the data-quality page
+    katex_dist()                        # node_modules/katex/dist: copy katex.min.css and fonts/ into the site
+
+``RenderedMath.html`` is ready to insert as is: the KaTeX markup (``<span class="katex">``, or
+``<span class="katex-display">`` for display math) preceded by an empty ``<span class="eq-anchor"
+id="eq-<article>-<n>">`` per numbered line, or, when KaTeX still refuses the formula,
+``<code class="math-error">`` holding the escaped TeX. ``\\eqref`` links point at those ids.
+
+How: each article's formulas are prepared together (texfix: MathJax-isms, macro
+definitions shared with later formulas, unbraced scripts; eqnum: equation numbers and
+references), then every formula of the build goes through ONE Node process running
+``js/render_math.cjs``. A formula that hangs KaTeX past ``timeout`` seconds is failed and a
+fresh process takes over the rest. With ``cache_dir``, each article's output is kept under
+a key of (KaTeX version, this code, article id, its formulas): unchanged articles are never
+re-rendered, and concurrent builds are safe (atomic writes of deterministic content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import queue
+import shutil
+import subprocess
+import tempfile
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from . import eqnum, texfix
+from .archive import atomic_write
+from .errors import UserError
+from .records import Article, Problem, Source
+
+#: Longer formulas are not sent to KaTeX at all (the blog's longest are a few thousand characters).
+MAX_TEX_CHARS = 50_000
+_JS = Path(__file__).with_name("js") / "render_math.cjs"
+_CACHE_FORMAT = "1"
+
+
+@dataclass(frozen=True)
+class RenderedMath:
+    """One formula as it goes into a page.
+
+    tex:   the formula as written in the article (``article.math[i].tex``).
+    html:  ready-to-insert markup (see the module docstring); escaped TeX when not ok.
+    ok:    False when KaTeX refused it; error then says why.
+    """
+
+    tex: str
+    display: bool
+    html: str
+    ok: bool
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One formula for KaTeX. macros: the ``\\def…`` definitions in force for it ("" for none)."""
+
+    tex: str
+    display: bool
+    macros: str
+
+
+@dataclass(frozen=True)
+class _Output:
+    """One formula's markup, and why it failed if it did; transient failures (timeouts) are not cached."""
+
+    ok: bool
+    html: str
+    why: str = ""
+    transient: bool = False
+
+
+class KatexProcess:
+    """Node running js/render_math.cjs: requests in, one answer per request out, in order."""
+
+    def __init__(self, node: str, katex_dir: Path, timeout: float) -> None:
+        self.command = [node, str(_JS), str(katex_dir)]
+        self.timeout = timeout
+        self.processes = 0  # how many Node processes the last render() needed
+
+    def render(self, requests: Sequence[Request]) -> list[_Output]:
+        """Answers for ``requests``; a formula that hangs or kills Node fails, and a new Node goes on."""
+        out: list[_Output] = []
+        self.processes = 0
+        while len(out) < len(requests):
+            out += self._run(requests[len(out) :])
+        return out
+
+    def _run(self, requests: Sequence[Request]) -> list[_Output]:
+        """Answers for a prefix of ``requests``: all of them, unless Node hangs or dies on one."""
+        self.processes += 1
+        with tempfile.TemporaryFile() as errors:
+            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
+            assert proc.stdin is not None and proc.stdout is not None  # both were asked for
+            lines: queue.Queue[bytes] = queue.Queue()
+            threading.Thread(target=_feed, args=(proc.stdin, requests), daemon=True).start()
+            threading.Thread(target=_drain, args=(proc.stdout, lines), daemon=True).start()
+            try:
+                return self._answers(requests, lines, errors)
+            finally:
+                proc.kill()
+                proc.wait()
+
+    def _answers(self, requests: Sequence[Request], lines: queue.Queue[bytes], errors: IO[bytes]) -> list[_Output]:
+        ready = _get(lines, max(self.timeout, 30.0))
+        if not ready or b'"ready"' not in ready:
+            raise UserError(f"KaTeX could not start: {_tail(errors) or 'no answer from Node'}", hint="run `npm ci`")
+        out: list[_Output] = []
+        for _ in requests:
+            line = _get(lines, self.timeout)
+            if not line:  # None: no answer in time; b"": Node is gone
+                why = f"took longer than {self.timeout:g} s" if line is None else f"crashed Node: {_tail(errors)}"
+                out.append(_Output(False, "", f"KaTeX {why}", transient=True))
+                break
+            answer = json.loads(line)
+            ok = bool(answer["ok"])
+            out.append(_Output(ok, str(answer["html"]) if ok else "", "" if ok else str(answer["error"])))
+        return out
+
+
+def _get(lines: queue.Queue[bytes], timeout: float) -> bytes | None:
+    """The next line from Node; b"" once Node has closed its output, None after ``timeout`` seconds."""
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return None
+
+
+def _tail(errors: IO[bytes]) -> str:
+    errors.seek(0)
+    text = errors.read().decode("utf-8", "replace").strip()
+    return " ".join(text.splitlines()[-3:])[-300:]
+
+
+def _feed(stdin: IO[bytes], requests: Iterable[Request]) -> None:
+    """Write the requests (each macro set once, before its first use); stop quietly if Node is gone."""
+    sets: dict[str, str] = {}
+    try:
+        for r in requests:
+            if r.macros and r.macros not in sets:
+                sets[r.macros] = str(len(sets))
+                stdin.write(_line({"defs": r.macros, "id": sets[r.macros]}))
+            stdin.write(_line({"tex": r.tex, "display": r.display, "m": sets.get(r.macros)}))
+        stdin.close()
+    except OSError:  # BrokenPipe: Node was stopped (timeout) or crashed; _answers reports it
+        pass
+
+
+def _drain(stdout: IO[bytes], lines: queue.Queue[bytes]) -> None:
+    for line in stdout:
+        lines.put(line)
+    lines.put(b"")
+
+
+def _line(obj: object) -> bytes:
+    return json.dumps(obj, ensure_ascii=False).encode() + b"\n"
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One article ready for KaTeX: a request (or the reason not to send one) per formula."""
+
+    requests: list[Request | None]
+    refusals: list[str]
+    anchors: tuple[tuple[str, ...], ...]
+
+
+def find_project(start: Path | None = None) -> Path:
+    """The folder holding the project's package.json (and node_modules/).
+
+    Looked for next to this package (a source checkout or editable install), then
+    in ``start`` (default: the current directory) and its parents.
+    """
+    here = Path(__file__).resolve().parent.parent
+    base = (start or Path.cwd()).resolve()
+    candidates = [here, base, *base.parents]
+    for folder in candidates:
+        if (folder / "node_modules" / "katex" / "package.json").is_file():
+            return folder
+    for folder in candidates:
+        if (folder / "package.json").is_file():
+            raise UserError(f"KaTeX is not installed in {folder / 'node_modules'}", hint=f"run `npm ci` in {folder}")
+    raise UserError("no package.json found, so KaTeX cannot be located", hint="run from the project folder, after `npm ci`")
+
+
+def katex_dist(project: Path | None = None) -> Path:
+    """KaTeX's ``dist`` folder (``katex.min.css``, ``fonts/``), for copying into the site's assets."""
+    return (project or find_project()) / "node_modules" / "katex" / "dist"
+
+
+def katex_version(project: Path | None = None) -> str:
+    meta = json.loads(((project or find_project()) / "node_modules" / "katex" / "package.json").read_text("utf-8"))
+    return str(meta["version"])
+
+
+def _fingerprint(version: str) -> str:
+    """Changes whenever KaTeX or any code shaping the output changes: the cache's first key."""
+    h = hashlib.sha256(f"{_CACHE_FORMAT}\0{version}".encode())
+    for source in (_JS, Path(texfix.__file__), Path(eqnum.__file__), Path(__file__)):
+        h.update(source.read_bytes())
+    return h.hexdigest()
+
+
+def _prepare(article: Article) -> _Prepared:
+    """Turn an article's formulas into KaTeX requests: fixes, shared macros, numbering."""
+    bodies, defs = [], []
+    for m in article.math:
+        body, found = texfix.extract_macros(texfix.drop_mathjax_only(texfix.clean(m.tex)))
+        bodies.append(body)
+        defs.append(found)
+    numbered = eqnum.number_equations(bodies, article.id)
+    # Start from each name's first definition: an excerpt may use a macro before it shows its definition.
+    macros: dict[str, texfix.MacroDef] = {}
+    for found in defs:
+        for d in found:
+            macros.setdefault(d.name, d)
+    requests: list[Request | None] = []
+    refusals: list[str] = []
+    for m, tex, found in zip(article.math, numbered.texs, defs, strict=True):
+        macros.update((d.name, d) for d in found)
+        too_long = len(m.tex) > MAX_TEX_CHARS
+        refusals.append(f"formula too long ({len(m.tex)} characters, the limit is {MAX_TEX_CHARS})" if too_long else "")
+        arity = {name: d.nargs for name, d in macros.items()}
+        macro_tex = "".join(d.tex for d in macros.values())
+        requests.append(None if too_long else Request(texfix.brace_scripts(tex, arity), m.display, macro_tex))
+    return _Prepared(requests, refusals, numbered.anchors)
+
+
+def _assemble(article: Article, anchors: Sequence[Sequence[str]], outputs: Sequence[_Output]) -> list[_Output]:
+    """Final HTML per formula: anchors, then KaTeX's markup or the escaped TeX; errors keep their reason."""
+    out = []
+    for m, ids, got in zip(article.math, anchors, outputs, strict=True):
+        body = got.html if got.ok else f'<code class="math-error">{html.escape(texfix.clean(m.tex))}</code>'
+        spans = "".join(f'<span class="eq-anchor" id="{a}"></span>' for a in ids)
+        out.append(_Output(got.ok, spans + body, got.why, got.transient))
+    return out
+
+
+def _cache_path(cache_dir: Path, fingerprint: str, article: Article) -> Path:
+    key = json.dumps([fingerprint, article.id, [[m.tex, m.display] for m in article.math]], ensure_ascii=False)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return cache_dir / digest[:2] / f"{digest}.json"
+
+
+def _cache_read(path: Path, count: int) -> list[_Output] | None:
+    try:
+        outputs = [_Output(bool(ok), str(markup), str(why)) for ok, markup, why in json.loads(path.read_bytes())]
+    except (OSError, ValueError, TypeError):
+        return None  # missing or damaged: render again
+    return outputs if len(outputs) == count else None
+
+
+def render_articles(
+    articles: Sequence[Article], *, cache_dir: Path | None = None, project: Path | None = None, timeout: float = 10.0
+) -> dict[str, list[RenderedMath]]:
+    """Render every formula of ``articles`` with one Node process; see the module docstring."""
+    project = project or find_project()
+    node = shutil.which("node")
+    if node is None:
+        raise UserError("Node.js is not installed; it runs KaTeX to render the math", hint="install nodejs, then `npm ci`")
+    fingerprint = _fingerprint(katex_version(project)) if cache_dir else ""
+    done: dict[str, list[_Output]] = {}
+    pending: list[tuple[Article, _Prepared, Path | None]] = []
+    for article in articles:
+        path = _cache_path(cache_dir, fingerprint, article) if cache_dir else None
+        hit = _cache_read(path, len(article.math)) if path else None
+        if hit is not None:
+            done[article.id] = hit
+        else:
+            pending.append((article, _prepare(article), path))
+    requests = [r for _, p, _ in pending for r in p.requests if r is not None]
+    answers = iter(KatexProcess(node, katex_dist(project).parent, timeout).render(requests) if requests else [])
+    for article, prepared, path in pending:
+        refused = prepared.refusals
+        raw = [next(answers) if r else _Output(False, "", why) for r, why in zip(prepared.requests, refused, strict=True)]
+        done[article.id] = _assemble(article, prepared.anchors, raw)
+        if path is not None and not any(o.transient for o in raw):
+            atomic_write(path, json.dumps([[o.ok, o.html, o.why] for o in done[article.id]], ensure_ascii=False).encode())
+    return _result(articles, done)
+
+
+def _result(articles: Sequence[Article], done: dict[str, list[_Output]]) -> dict[str, list[RenderedMath]]:
+    return {
+        a.id: [RenderedMath(m.tex, m.display, o.html, o.ok, o.why) for m, o in zip(a.math, done[a.id], strict=True)]
+        for a in articles
+    }
+
+
+def math_problems(articles: Sequence[Article], rendered: Mapping[str, Sequence[RenderedMath]]) -> list[Problem]:
+    """One Problem per formula that fell back to escaped TeX, cited at the article's first dump line."""
+    out = []
+    for a in articles:
+        where = a.sources[0] if a.sources else Source(f"records/{a.id}.yaml", 0, None)
+        for i, r in enumerate(rendered.get(a.id, ())):
+            if not r.ok:
+                tex = r.tex if len(r.tex) <= 80 else r.tex[:77] + "…"
+                message = f"formula {i + 1} of {a.id} shown as TeX ({r.error}): {tex}"
+                out.append(Problem(where.file, where.line, "warning", message))
+    return out
