@@ -1,0 +1,258 @@
+"""Folding and the CJK bigram analyzer: what "the same text" means to search.
+
+``fold`` is applied to documents and queries alike, one character at a time:
+NFKC (full-width ``ＬｏＲＡ`` -> ``LoRA``), case folding, traditional ->
+simplified (``擴散`` -> ``扩散``), white space -> one space, invisible format
+characters (zero-width space, soft hyphen) dropped.
+
+Why character by character, with OpenCC's *character* table (TSCharacters)
+rather than its phrase-level ``t2s`` converter: a phrase conversion may turn
+n characters into m, and decides by context, so a folded substring would no
+longer sit at a predictable place in the folded document (highlights need
+offsets), and the query ``乾`` could fold differently alone than inside
+``乾燥``. A per-character map is context free, so ``fold(q) in fold(doc)``
+holds whenever ``q`` is a substring of ``doc`` -- the property the search is
+tested against -- and the same table can be shipped to the site's in-page
+search (issue #4) as a plain lookup object. The price: a few characters with
+several simplified forms always take OpenCC's first one (``乾隆`` folds to
+``干隆``); that only matters for display, and folded text is never displayed.
+NFKC or case folding can still expand one character (``ﬁ`` -> ``fi``), so
+:meth:`Folder.fold_map` keeps an offset map back to the original text.
+
+The analyzer (``BigramAnalyzer``) indexes a CJK run as overlapping character
+bigrams *and* every character as a unigram at the same positions, so a query
+of any length is a phrase of bigrams (exact substring match within a run) or a
+single unigram (``熵``). Latin/digit runs are single words. Every other
+non-space character (punctuation, TeX symbols) is a one-character token, so
+``\\frac`` or ``GPT-4`` narrow the candidates too. It is a duck-typed Whoosh
+analyzer (Whoosh pickles it into the schema; this module path must stay put)
+that does not import Whoosh: the site export and the tests use it without.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import cache
+from typing import Any
+
+#: CJK ideographs (with extensions and compatibility forms), kana, hangul, bopomofo.
+CJK_RANGES = (
+    "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff"
+)
+#: One token per match: a CJK run, a Latin/digit word, or any other single non-space character.
+TOKEN = re.compile(rf"(?P<cjk>[{CJK_RANGES}]+)|(?P<word>[^\W_{CJK_RANGES}]+)|(?P<sym>\S)")
+_WORD_CHAR = re.compile(rf"[^\W_{CJK_RANGES}]")
+#: Unicode blocks searched for traditional characters when deriving the table.
+_T2S_CANDIDATES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2EBEF), (0x30000, 0x323AF))
+
+
+def is_word_char(c: str) -> bool:
+    """True for a character of a Latin/digit word: such words match whole, never in part."""
+    return _WORD_CHAR.match(c) is not None
+
+
+# -- traditional -> simplified ---------------------------------------------------
+
+@cache
+def t2s_table() -> dict[str, str]:
+    """OpenCC's traditional -> simplified *character* table, one char to one char.
+
+    Derived once per process (about 60 ms, build side only) by running an
+    OpenCC converter configured with TSCharacters alone over every CJK
+    ideograph: the Python package ships its dictionaries as compiled ``.ocd2``
+    tries, so converting is the supported way to read them. Chains are
+    resolved so that folding twice changes nothing.
+    """
+    import json  # lazy, like opencc: the search path never derives the table (the index carries it)
+    import os
+    import tempfile
+
+    import opencc
+
+    share = os.path.join(os.path.dirname(opencc.__file__), "clib", "share", "opencc")
+    chars_dict = {"type": "ocd2", "file": os.path.join(share, "TSCharacters.ocd2")}
+    config = {"name": "t2s characters", "segmentation": {"type": "mmseg", "dict": chars_dict},
+              "conversion_chain": [{"dict": chars_dict}]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "t2s_characters.json")
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(config, f)
+        converter = opencc.OpenCC(path)
+        chars = [chr(c) for lo, hi in _T2S_CANDIDATES for c in range(lo, hi + 1)]
+        converted = converter.convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):
+        raise RuntimeError("OpenCC changed the number of lines while converting single characters")
+    table = {t: s for t, s in zip(chars, converted, strict=True) if t != s and len(s) == 1}
+    return {t: _resolve(table, s) for t, s in sorted(table.items())}
+
+
+def _resolve(table: dict[str, str], s: str) -> str:
+    seen = {s}
+    while s in table and table[s] not in seen:
+        s = table[s]
+        seen.add(s)
+    return s
+
+
+# -- folding -----------------------------------------------------------------------
+
+class _CharFolds(dict[int, str]):
+    """``str.translate`` table that computes each character's fold on first sight."""
+
+    def __init__(self, t2s: dict[str, str]) -> None:
+        super().__init__()
+        self.t2s = t2s
+        self.uneven: set[int] = set()  # characters whose fold is not exactly one character
+
+    def __missing__(self, code: int) -> str:
+        folded = fold_char(chr(code), self.t2s)
+        self[code] = folded
+        if len(folded) != 1:
+            self.uneven.add(code)
+        return folded
+
+
+def fold_char(c: str, t2s: dict[str, str]) -> str:
+    """The fold of one character: usually one character, sometimes more or none."""
+    out = c
+    for _ in range(4):  # NFKC and casefold can feed each other; stop at the fixpoint
+        step = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", out).casefold())
+        step = "".join(t2s.get(ch, ch) for ch in step)
+        if step == out:
+            break
+        out = step
+    return "".join(_space_or_drop(ch) for ch in out)
+
+
+def _space_or_drop(ch: str) -> str:
+    if ch.isspace():
+        return " "
+    category = unicodedata.category(ch)
+    if category == "Cf":  # zero-width space/joiners, soft hyphen, BOM: invisible, so ignored
+        return ""
+    return " " if category == "Cc" else ch
+
+
+class Folder:
+    """Folds text with one fixed t2s table, so index and queries agree."""
+
+    def __init__(self, t2s: dict[str, str]) -> None:
+        self.t2s = t2s
+        self._folds = _CharFolds(t2s)
+
+    def fold(self, text: str) -> str:
+        return text.translate(self._folds)
+
+    def fold_map(self, text: str) -> tuple[str, list[int]]:
+        """The folded text and, for each folded character, the index of the original one."""
+        folded = text.translate(self._folds)
+        if self._folds.uneven.isdisjoint(map(ord, text)):
+            return folded, list(range(len(text)))
+        origin: list[int] = []
+        for i, c in enumerate(text):
+            origin.extend([i] * len(self._folds[ord(c)]))
+        return folded, origin
+
+    # Pickled into the Whoosh schema: keep the table, not the per-character cache.
+    def __getstate__(self) -> dict[str, Any]:
+        return {"t2s": self.t2s}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["t2s"])  # type: ignore[misc]  # re-run __init__ to rebuild the cache
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Folder) and type(other) is type(self) and other.t2s == self.t2s
+
+    def __hash__(self) -> int:
+        return hash(len(self.t2s))
+
+
+@cache
+def default_folder() -> Folder:
+    return Folder(t2s_table())
+
+
+def fold(text: str) -> str:
+    """Fold ``text`` for matching: NFKC, case, traditional -> simplified (see module doc)."""
+    return default_folder().fold(text)
+
+
+# -- tokens -------------------------------------------------------------------------
+
+class Token:
+    """The attributes Whoosh reads from a token (reused, as Whoosh's own analyzers do)."""
+
+    __slots__ = ("boost", "pos", "stopped", "text")
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.pos = 0
+        self.boost = 1.0
+        self.stopped = False
+
+
+def index_terms(folded: str) -> Iterator[tuple[str, int]]:
+    """(term, position) pairs of folded text: CJK bigrams plus unigrams, words, symbols.
+
+    A CJK character takes one position (its unigram and the bigram starting at
+    it share it); a word or symbol takes one. White space takes none.
+    """
+    pos = 0
+    for m in TOKEN.finditer(folded):
+        run = m.group("cjk")
+        if run is None:
+            yield m.group(), pos
+            pos += 1
+            continue
+        for i, c in enumerate(run):
+            yield c, pos
+            if i + 1 < len(run):
+                yield run[i:i + 2], pos
+            pos += 1
+
+
+def query_terms(folded: str) -> list[str]:
+    """Terms at consecutive positions that every occurrence of ``folded`` has in the index.
+
+    A CJK run gives its bigrams, then its last character as a unigram when
+    anything follows (so positions stay consecutive); a one-character run
+    gives its unigram. White space is ignored, so this is a superset test
+    when the query has several tokens: see ``is_exact``.
+    """
+    terms: list[str] = []
+    matches = list(TOKEN.finditer(folded))
+    for k, m in enumerate(matches):
+        run = m.group("cjk")
+        if run is None or len(run) == 1:
+            terms.append(m.group())
+            continue
+        terms.extend(run[i:i + 2] for i in range(len(run) - 1))
+        if k + 1 < len(matches):
+            terms.append(run[-1])
+    return terms
+
+
+def is_exact(folded: str) -> bool:
+    """True when the index alone answers ``folded``: a single CJK run, word or symbol."""
+    m = TOKEN.fullmatch(folded)
+    return m is not None
+
+
+class BigramAnalyzer(Folder):
+    """Whoosh analyzer: fold, then :func:`index_terms`. Whoosh calls it with keyword options."""
+
+    def __call__(self, value: str, positions: bool = False, start_pos: int = 0, **_: Any) -> Iterator[Token]:
+        token = Token()
+        for text, pos in index_terms(self.fold(value)):
+            token.text = text
+            token.pos = start_pos + pos
+            yield token
+
+    def has_morph(self) -> bool:
+        return False
+
+    def clean(self) -> None:
+        """Whoosh calls this before pickling the schema; the cache is dropped by ``__getstate__``."""

@@ -1,0 +1,379 @@
+"""The search index: Whoosh behind our own small API (the only module importing it).
+
+The index lives in ``<archive>/index/`` (derived, never committed). Next to
+Whoosh's files it keeps ``kexue-index.json`` (the schema version, checked on
+every open) and ``digests.json`` (a digest of what was indexed for each
+record id). :func:`update` compares the records with those digests and
+touches only records that changed (``update_document``) or disappeared
+(``delete_by_term``); it rebuilds from scratch only when the index is
+missing, unreadable, of another schema version, or built with another
+traditional -> simplified table. Because the index keeps its own digests, a
+build interrupted before the index was updated is repaired by the next one.
+
+How a query is answered (see ``query`` for the language): every term is
+folded and turned into index terms (``analysis.query_terms``): one term, or
+a phrase at consecutive positions. When ``analysis.is_exact`` says the
+index is exact for the term (a single CJK run, word or symbol), its posting
+list is the answer; otherwise (spaces, mixed scripts, punctuation inside) the
+phrase gives candidates and each is checked with ``query.occurs`` on its
+stored, folded text. The tree is then evaluated as sets of documents, the
+filters applied, and the survivors ranked: title matches first, then BM25F
+(title boosted), or by date/readers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from .analysis import BigramAnalyzer, Folder, is_exact, query_terms, t2s_table
+from .errors import UserError
+from .query import DEFAULT_FIELDS, And, Atom, Node, Not, Or, occurrences, parse, positive_atoms
+from .snippets import Snippet, highlight_spans, snippet
+
+if TYPE_CHECKING:
+    from .records import Article
+
+#: Bump when the schema, the analyzer or the folding changes: older indexes are rebuilt.
+SCHEMA_VERSION = 1
+TITLE_BOOST = 3.0
+SORTS = ("relevance", "date", "readers")
+_META, _DIGESTS = "kexue-index.json", "digests.json"
+_STALE = "run `kexue-archive build` (or `python build_site.py`): it rebuilds the index"
+
+
+def index_dir(root: Path) -> Path:
+    return root / "index"
+
+
+def page_path(article_id: str) -> str:
+    """Where the site puts an article's page, relative to the site folder."""
+    return f"articles/{article_id}.html"
+
+
+class Hit(NamedTuple):
+    """One search result; spans are (start, end) offsets in ``title`` and ``snippet``."""
+
+    id: str
+    title: str | None
+    author: str | None
+    date: str | None
+    readers: int | None
+    score: float
+    snippet: str
+    highlights: tuple[tuple[int, int], ...]
+    title_highlights: tuple[tuple[int, int], ...]
+
+    @property
+    def path(self) -> str:
+        return page_path(self.id)
+
+
+class Results(NamedTuple):
+    total: int
+    hits: tuple[Hit, ...]
+
+
+class IndexResult(NamedTuple):
+    added: int
+    updated: int
+    removed: int
+    rebuilt: bool
+
+
+# -- importing Whoosh ------------------------------------------------------------------
+
+def _load_whoosh() -> None:
+    """Import the parts of Whoosh we use, without two imports it makes and we never use.
+
+    whoosh-reloaded 2.7.5 imports the ``cached_property`` package (which
+    imports asyncio: ~35 ms) for one property, and ``urllib.request`` (~25 ms)
+    for a download helper nothing calls. Together they are a third of a
+    cold ``search``. While Whoosh is imported, ``functools.cached_property``
+    (the standard-library equivalent) and a stub stand in for them; the stand-ins
+    are then taken out of ``sys.modules``, so any later import gets the real ones.
+    """
+    import sys
+
+    if "whoosh.searching" in sys.modules:
+        return
+    import functools
+    import types
+
+    stand_ins = {"cached_property": types.ModuleType("cached_property"), "urllib.request": types.ModuleType("urllib.request")}
+    stand_ins["cached_property"].cached_property = functools.cached_property  # type: ignore[attr-defined]  # module stub
+    stand_ins["urllib.request"].urlretrieve = _no_download  # type: ignore[attr-defined]  # module stub
+    added = [name for name in stand_ins if name not in sys.modules]
+    sys.modules.update({name: stand_ins[name] for name in added})
+    try:
+        import whoosh.index
+        import whoosh.query
+        import whoosh.searching  # noqa: F401  # imported for its side effect: loaded once, here
+    finally:
+        for name in added:
+            if sys.modules.get(name) is stand_ins[name]:
+                del sys.modules[name]
+
+
+def _no_download(*_: Any, **__: Any) -> None:
+    raise RuntimeError("kexue-archive never downloads anything")
+
+
+# -- the schema and the documents ----------------------------------------------------
+
+def _schema(analyzer: BigramAnalyzer) -> Any:
+    _load_whoosh()
+    from whoosh import fields as f
+
+    text = {"analyzer": analyzer, "stored": True, "phrase": True}
+    return f.Schema(
+        id=f.ID(stored=True, unique=True, sortable=True),
+        title=f.TEXT(field_boost=TITLE_BOOST, **text), excerpt=f.TEXT(**text), math=f.TEXT(**text),
+        author=f.TEXT(**text), date=f.STORED(), readers=f.STORED(),
+        year=f.NUMERIC(int, bits=32), day=f.NUMERIC(int, bits=32),
+        date_rank=f.NUMERIC(int, bits=64, sortable=True), readers_rank=f.NUMERIC(int, bits=64, sortable=True),
+    )
+
+
+def date_rank(date: str | None) -> int:
+    """Ascending = newest first; ``--MM-DD`` dates after all full dates; unknown last."""
+    digits = (date or "").replace("-", "")
+    if not digits.isdigit():
+        return 2 * 10**9
+    if date and date.startswith("--"):
+        return 10**9 + 9999 - int(digits)
+    return 99999999 - int(digits)
+
+
+def _document(a: Article) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": a.id, "title": a.title or "", "excerpt": a.excerpt, "math": "\n".join(m.tex for m in a.math),
+        "author": a.author or "", "date": a.date, "readers": a.readers,
+        "date_rank": date_rank(a.date), "readers_rank": 1 if a.readers is None else -a.readers,
+    }
+    if a.year is not None and a.date:
+        doc["year"] = a.year
+        doc["day"] = int(a.date.replace("-", ""))
+    return doc
+
+
+def _digest(doc: dict[str, Any]) -> str:
+    import hashlib  # lazy: only updates need it
+
+    data = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
+
+
+# -- opening, updating, rebuilding ------------------------------------------------------
+
+def _open(root: Path) -> Any:
+    """The Whoosh index, or None when it is missing, unreadable or of another version."""
+    folder = index_dir(root)
+    try:
+        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+        if meta.get("schema") != SCHEMA_VERSION:
+            return None
+        _load_whoosh()
+        from whoosh import index as wix
+
+        return wix.open_dir(str(folder))
+    except Exception:  # any failure to read it (missing, truncated, foreign pickle) means "rebuild"
+        return None
+
+
+def update(root: Path, articles: Sequence[Article]) -> IndexResult:
+    """Bring ``<root>/index`` in line with ``articles``: changed ids only, or rebuild if stale."""
+    ix = _open(root)
+    if ix is not None and ix.schema["title"].analyzer != BigramAnalyzer(t2s_table()):
+        ix = None  # OpenCC's table changed: folded terms would no longer match
+    digests_path = index_dir(root) / _DIGESTS
+    try:
+        known: dict[str, str] = json.loads(digests_path.read_text(encoding="utf-8")) if ix is not None else {}
+    except (OSError, ValueError):
+        ix, known = None, {}
+    rebuilt = ix is None
+    if ix is None:
+        ix = _create(root)
+    docs = {a.id: _document(a) for a in articles}
+    digests = {i: _digest(d) for i, d in docs.items()}
+    changed = [i for i in sorted(docs) if known.get(i) != digests[i]]
+    removed = sorted(set(known) - set(docs))
+    if changed or removed:
+        _write(ix, [docs[i] for i in changed], removed, fresh=rebuilt)
+    ix.close()
+    if changed or removed or rebuilt:
+        from .archive import atomic_write  # lazy: PyYAML is not needed to search
+
+        atomic_write(digests_path, json.dumps(digests, sort_keys=True).encode())
+    added = sum(1 for i in changed if i not in known)
+    return IndexResult(added=added, updated=len(changed) - added, removed=len(removed), rebuilt=rebuilt)
+
+
+def rebuild(root: Path, articles: Sequence[Article]) -> IndexResult:
+    """Index ``articles`` from scratch."""
+    _create(root).close()
+    return update(root, articles)
+
+
+def _create(root: Path) -> Any:
+    _load_whoosh()
+    from whoosh import index as wix
+
+    folder = index_dir(root)
+    if folder.is_dir():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    ix = wix.create_in(str(folder), _schema(BigramAnalyzer(t2s_table())))
+    from .archive import atomic_write
+
+    atomic_write(folder / _META, json.dumps({"schema": SCHEMA_VERSION}).encode())
+    return ix
+
+
+def _write(ix: Any, docs: Iterable[dict[str, Any]], removed: Iterable[str], *, fresh: bool) -> None:
+    writer = ix.writer(limitmb=256)
+    try:
+        for gone in removed:
+            writer.delete_by_term("id", gone)
+        for doc in docs:
+            (writer.add_document if fresh else writer.update_document)(**doc)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit()
+
+
+# -- searching --------------------------------------------------------------------
+
+def search(
+    root: Path, query: str, *, limit: int = 10, sort: str = "relevance", year: int | None = None,
+    since: str | None = None, until: str | None = None, author: str | None = None, field: str | None = None,
+) -> Results:
+    """Articles matching ``query`` (see ``query`` for the language), best first."""
+    ix = _open(root)
+    if ix is None:
+        raise UserError(f"search index missing or stale in {index_dir(root)}", _STALE)
+    try:
+        folder: Folder = ix.schema["title"].analyzer
+        node = parse(query, folder.fold)
+        if author:
+            node = And((node, parse(f'author:"{author}"' if '"' not in author else author, folder.fold)))
+        with ix.searcher() as searcher:
+            return _Search(searcher, folder, (field,) if field else DEFAULT_FIELDS).run(
+                node, limit=limit, sort=sort, filters=_filters(year, since, until))
+    finally:
+        ix.close()
+
+
+def _filters(year: int | None, since: str | None, until: str | None) -> list[Any]:
+    from whoosh.query import NumericRange
+
+    found = []
+    if year is not None:
+        found.append(NumericRange("year", year, year))
+    if since or until:
+        found.append(NumericRange("day", _day(since, low=True), _day(until, low=False)))
+    return found
+
+
+def _day(date: str | None, *, low: bool) -> int | None:
+    """YYYY, YYYY-MM or YYYY-MM-DD as the first (low) or last day it covers."""
+    if date is None:
+        return None
+    parts = date.split("-")
+    if not (1 <= len(parts) <= 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4):
+        raise UserError(f"bad date {date!r}", "write dates as YYYY, YYYY-MM or YYYY-MM-DD")
+    numbers = [int(p) for p in parts] + ([1, 1] if low else [12, 31])[len(parts) - 1:]
+    return numbers[0] * 10000 + numbers[1] * 100 + numbers[2]
+
+
+class _Search:
+    """One query against one searcher: sets of document numbers, then ranking."""
+
+    def __init__(self, searcher: Any, folder: Folder, default_fields: tuple[str, ...]) -> None:
+        self.s, self.folder, self.default_fields = searcher, folder, default_fields
+        self._folded: dict[tuple[int, str], str] = {}
+
+    def run(self, node: Node, *, limit: int, sort: str, filters: list[Any]) -> Results:
+        docs = self.docs(node)
+        for f in filters:
+            docs &= set(self.s.docs_for_query(f))
+        positives = list(dict.fromkeys(positive_atoms(node)))
+        ranked = self.rank(docs, positives, limit, sort)
+        return Results(len(docs), tuple(self.hit(d, score, positives) for d, score in ranked))
+
+    # sets of documents
+
+    def docs(self, node: Node) -> set[int]:
+        if isinstance(node, Atom):
+            return self.atom_docs(node, node.fields or self.default_fields)
+        if isinstance(node, Or):
+            return set().union(*(self.docs(c) for c in node.children))
+        if isinstance(node, Not):
+            return set(self.s.reader().all_doc_ids()) - self.docs(node.child)
+        positive = [c for c in node.children if not isinstance(c, Not)]
+        result = self.docs(positive[0]) if positive else set(self.s.reader().all_doc_ids())
+        for child in positive[1:]:
+            result &= self.docs(child)
+        for negated in node.children:
+            if isinstance(negated, Not):
+                result -= self.docs(negated.child)
+        return result
+
+    def atom_docs(self, atom: Atom, fields: Sequence[str]) -> set[int]:
+        found = set(self.s.docs_for_query(self.atom_query(atom, fields)))
+        if is_exact(atom.text):
+            return found
+        return {d for d in found if any(next(occurrences(atom.text, self.folded(d, f)), None) is not None for f in fields)}
+
+    def atom_query(self, atom: Atom, fields: Sequence[str]) -> Any:
+        from whoosh.query import Or as WOr
+        from whoosh.query import Phrase, Term
+
+        terms = query_terms(atom.text)
+        parts = [Term(f, terms[0]) if len(terms) == 1 else Phrase(f, terms) for f in fields]
+        return parts[0] if len(parts) == 1 else WOr(parts)
+
+    def folded(self, docnum: int, field: str) -> str:
+        key = (docnum, field)
+        if key not in self._folded:
+            self._folded[key] = self.folder.fold(self.s.stored_fields(docnum).get(field) or "")
+        return self._folded[key]
+
+    # ranking
+
+    def rank(self, docs: set[int], positives: list[Atom], limit: int, sort: str) -> list[tuple[int, float]]:
+        from whoosh.query import Every
+        from whoosh.query import Or as WOr
+
+        scorer = WOr([self.atom_query(a, a.fields or self.default_fields) for a in positives])
+        if sort != "relevance":
+            order = ["date_rank" if sort == "date" else "readers_rank", "id"]
+            top = [h.docnum for h in self.s.search(Every(), filter=docs, sortedby=order, limit=limit)]
+            scores = {h.docnum: h.score for h in self.s.search(scorer, filter=set(top), limit=None)}
+            return [(d, scores.get(d, 0.0)) for d in top]
+        in_title = {d for a in positives if "title" in (a.fields or self.default_fields)
+                    for d in self.atom_docs(a, ["title"]) if d in docs}
+        ranked: list[tuple[int, float]] = []
+        for tier in (in_title, docs - in_title):
+            if len(ranked) < limit and tier:
+                hits = self.s.search(scorer, filter=tier, limit=limit - len(ranked))
+                ranked += sorted(((h.docnum, h.score) for h in hits), key=lambda x: (-x[1], self.s.stored_fields(x[0])["id"]))
+        if len(ranked) < limit:  # reached only through a NOT branch: no term to score
+            seen = {d for d, _ in ranked}
+            ranked += [(d, 0.0) for d in sorted(docs - seen)][: limit - len(ranked)]
+        return ranked
+
+    def hit(self, docnum: int, score: float, positives: list[Atom]) -> Hit:
+        stored = self.s.stored_fields(docnum)
+        needles = [a.text for a in positives]
+        title = stored.get("title") or None
+        snip: Snippet = snippet(stored.get("excerpt") or "", needles, self.folder)
+        return Hit(
+            id=stored["id"], title=title, author=stored.get("author") or None, date=stored.get("date"),
+            readers=stored.get("readers"), score=round(float(score), 4), snippet=snip.text, highlights=snip.spans,
+            title_highlights=highlight_spans(title or "", needles, self.folder),
+        )
