@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -42,7 +42,7 @@ SCHEMA_VERSION = 1
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "date", "readers")
 _META, _DIGESTS = "kexue-index.json", "digests.json"
-_STALE = "run `kexue-archive build` (or `python build_site.py`): it rebuilds the index"
+_STALE = "the build (`kexue-archive build` or `python build_site.py`) creates or rebuilds the index"
 
 
 def index_dir(root: Path) -> Path:
@@ -184,38 +184,52 @@ def _open(root: Path) -> Any:
         return None
 
 
-def update(root: Path, articles: Sequence[Article]) -> IndexResult:
-    """Bring ``<root>/index`` in line with ``articles``: changed ids only, or rebuild if stale."""
-    ix = _open(root)
+def update(
+    root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], *, full: bool = False,
+) -> IndexResult:
+    """Bring ``<root>/index`` in line with the archive, touching only what changed.
+
+    ``digests`` maps every record id of the archive to a digest of its content
+    (any string that changes when the record does: the build passes its record
+    digests); ``load(ids)`` returns those articles. The ids whose digest differs
+    from the one indexed are loaded and re-indexed, ids no longer present are
+    deleted; everything is loaded when the index is missing, stale or ``full``.
+    """
+    ix = None if full else _open(root)
     if ix is not None and ix.schema["title"].analyzer != BigramAnalyzer(t2s_table()):
+        ix.close()
         ix = None  # OpenCC's table changed: folded terms would no longer match
     digests_path = index_dir(root) / _DIGESTS
-    try:
-        known: dict[str, str] = json.loads(digests_path.read_text(encoding="utf-8")) if ix is not None else {}
-    except (OSError, ValueError):
-        ix, known = None, {}
+    known: dict[str, str] = {}
+    if ix is not None:
+        try:
+            known = json.loads(digests_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            ix.close()
+            ix = None
     rebuilt = ix is None
     if ix is None:
         ix = _create(root)
-    docs = {a.id: _document(a) for a in articles}
-    digests = {i: _digest(d) for i, d in docs.items()}
-    changed = [i for i in sorted(docs) if known.get(i) != digests[i]]
-    removed = sorted(set(known) - set(docs))
-    if changed or removed:
-        _write(ix, [docs[i] for i in changed], removed, fresh=rebuilt)
-    ix.close()
+    changed = [i for i in sorted(digests) if known.get(i) != digests[i]]
+    removed = sorted(set(known) - set(digests))
+    try:
+        if changed or removed:
+            _write(ix, (_document(a) for a in load(changed)), removed, fresh=rebuilt)
+    finally:
+        ix.close()
     if changed or removed or rebuilt:
         from .archive import atomic_write  # lazy: PyYAML is not needed to search
 
-        atomic_write(digests_path, json.dumps(digests, sort_keys=True).encode())
+        atomic_write(digests_path, json.dumps(dict(digests), sort_keys=True).encode())
     added = sum(1 for i in changed if i not in known)
     return IndexResult(added=added, updated=len(changed) - added, removed=len(removed), rebuilt=rebuilt)
 
 
-def rebuild(root: Path, articles: Sequence[Article]) -> IndexResult:
-    """Index ``articles`` from scratch."""
-    _create(root).close()
-    return update(root, articles)
+def index_articles(root: Path, articles: Sequence[Article], *, full: bool = False) -> IndexResult:
+    """:func:`update` for articles already in memory (tests, benchmarks, tools)."""
+    by_id = {a.id: a for a in articles}
+    digests = {i: _digest(_document(a)) for i, a in by_id.items()}
+    return update(root, digests, lambda ids: [by_id[i] for i in ids], full=full)
 
 
 def _create(root: Path) -> Any:
@@ -253,9 +267,11 @@ def search(
     since: str | None = None, until: str | None = None, author: str | None = None, field: str | None = None,
 ) -> Results:
     """Articles matching ``query`` (see ``query`` for the language), best first."""
+    if not root.is_dir():
+        raise UserError(f"no archive at {root}", "run `kexue-archive build` first, or pass --archive DIR")
     ix = _open(root)
     if ix is None:
-        raise UserError(f"search index missing or stale in {index_dir(root)}", _STALE)
+        raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", _STALE)
     try:
         folder: Folder = ix.schema["title"].analyzer
         node = parse(query, folder.fold)
