@@ -9,9 +9,8 @@ Layout (everything but ``.cache/`` and ``index/`` is meant to be committed):
                         forgotten, and a dump is read once in its life.
     aliases.yaml        old ids of articles that learnt their title later
     report.txt          the data-quality report of the last build
-    manifest.yaml       which dumps the ledgers hold and a digest of every
-                        record file; written last, so an interrupted build is
-                        simply redone by the next one.
+    manifest.yaml       which dumps the ledgers hold; written last, so an
+                        interrupted build is simply redone by the next one.
 
 Every write goes to a temporary file in the same folder and is moved into
 place with ``os.replace``: a reader sees the old file or the new, never half.
@@ -42,8 +41,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 FORMAT = 1
 #: The keys of a record, in the order they are written (YAML and JSON alike).
 RECORD_KEYS = ("id", "title", "author", "date", "readers", "excerpt", "math", "url", "sources", "flags")
-#: Folders inside the archive that are derived, never committed.
-DERIVED_DIRS = (".cache", "index")
 
 
 class _Dumper(_BaseDumper):
@@ -149,23 +146,23 @@ def record_path(root: Path, article_id: str) -> Path:
 
 @dataclass(frozen=True)
 class Manifest:
-    """The archive's table of contents; the commit point of every build.
+    """The archive's table of contents: which dumps its ledgers hold.
 
-    dumps:   sha256 -> file name, for every dump whose ledger is in the archive.
-    records: record id -> digest of its YAML file.
+    dumps: sha256 -> the file name the dump was first archived under.
+    Written last by every build; its digest tells whether the derived state
+    cache still describes this archive.
     """
 
     reader_version: int = 0
     dumps: Mapping[str, str] = field(default_factory=dict)
-    records: Mapping[str, str] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format": FORMAT,
-            "reader_version": self.reader_version,
-            "dumps": dict(sorted(self.dumps.items())),
-            "records": dict(sorted(self.records.items())),
-        }
+    def to_yaml(self) -> bytes:
+        data = {"format": FORMAT, "reader_version": self.reader_version, "dumps": dict(sorted(self.dumps.items()))}
+        return to_yaml(data)
+
+    @property
+    def digest(self) -> str:
+        return digest(self.to_yaml())
 
 
 def load_manifest(root: Path) -> Manifest:
@@ -175,7 +172,7 @@ def load_manifest(root: Path) -> Manifest:
     d = from_yaml(path.read_bytes()) or {}
     if d.get("format") != FORMAT:
         return Manifest()  # an unknown layout: rebuild everything we can from seeds
-    return Manifest(d.get("reader_version", 0), d.get("dumps") or {}, d.get("records") or {})
+    return Manifest(d.get("reader_version", 0), d.get("dumps") or {})
 
 
 def load_ledgers(root: Path, shas: Iterable[str]) -> list[Ledger]:

@@ -1,24 +1,28 @@
-"""The build: gather everything in stage order, then write it, manifest last.
+"""The build: gather in stage order, then write, each stage's state last.
 
-Reading order mirrors the pipeline: find dumps -> read the new ones -> merge
-with every ledger -> write ledgers, records, aliases, report -> manifest.
+    survey seeds/ -> read dumps not yet archived -> regroup only the articles
+    they touch -> write ledgers and changed records -> commit the state ->
+    aliases, report, manifest
+
+A build killed at any point leaves every file whole (atomic writes) and the
+state at the previous build, so the next build simply does the work again.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import archive as store
-from .archive import Ledger, Manifest, Writer
+from .archive import Ledger, Writer
 from .lock import locked
-from .merge import conflicts, merge
+from .merge import conflicts, merge_groups
 from .readers import read_text
 from .records import Article, Dump, Problem
-from .sources import decode, iter_dumps
+from .sources import decode, survey
+from .state import Change, State, Update
 
 #: Bump when a reader changes what it extracts: every dump is then read again.
 READER_VERSION = 1
@@ -34,6 +38,7 @@ class BuildResult:
     records: int
     written: int
     removed: int
+    change: Change
     problems: tuple[Problem, ...]
     new_problems: tuple[Problem, ...]
     seconds: float
@@ -46,47 +51,57 @@ class BuildResult:
 def build(seeds: Path, root: Path, *, full: bool = False) -> BuildResult:
     """Bring the archive in ``root`` up to date with the dumps in ``seeds``."""
     started = time.perf_counter()
-    with locked(root):
+    with locked(root), State(root / ".cache" / "state.sqlite") as state:
         manifest = store.load_manifest(root)
-        fresh = full or manifest.reader_version != READER_VERSION
-        found = _unique(iter_dumps(seeds))
-        new = [(d, data) for d, data in found if fresh or d.sha256 not in manifest.dumps]
-        new_ledgers = [read_dump(_name(d, manifest), d, data) for d, data in new]
-        kept = set(manifest.dumps) - {ledger.sha256 for ledger in new_ledgers}
-        ledgers = store.load_ledgers(root, kept) + new_ledgers
-        articles = merge(s for ledger in ledgers for s in ledger.sightings)
-        problems = report_problems(ledgers, articles)
+        trusted = not full and state.meta("manifest") == manifest.digest and state.meta("reader") == str(READER_VERSION)
+        if not trusted:
+            state.reset()  # rebuilt from the ledgers: the archive is the truth
+        archived = state.dumps() if trusted else ({} if full else dict(manifest.dumps))
+        found = _unique(survey(seeds, state.known_hash, state.record_hash))
+        fresh = [read_dump(manifest.dumps.get(d.sha256, d.name), d, p.read_bytes()) for p, d in found if d.sha256 not in archived]
+        reread = {ledger.sha256 for ledger in fresh}
+        incoming = fresh + ([] if trusted else store.load_ledgers(root, set(manifest.dumps) - reread))
+        new = [s for ledger in incoming for s in ledger.sightings]
+        known, old_ids = state.affected(new) if trusted else ([], set())
+        groups = merge_groups([*known, *new])
 
         writer = Writer()
-        for ledger in new_ledgers:
+        for ledger in fresh:
             writer.write(store.ledger_path(root, ledger.sha256), store.to_yaml(ledger.to_dict()))
-        digests = write_records(writer, root, articles, manifest.records)
-        writer.write(root / "aliases.yaml", store.to_yaml(aliases_of(articles)))
-        writer.write(root / "report.txt", report(ledgers, articles, problems).encode())
-        done = Manifest(READER_VERSION, {ledger.sha256: ledger.name for ledger in ledgers}, digests)
-        writer.write(root / "manifest.yaml", store.to_yaml(done.to_dict()))
-    new_problems = tuple(p for ledger in new_ledgers for p in ledger.problems)
+        digests = write_records(writer, root, [a for a, _ in groups], state.digests(a.id for a, _ in groups))
+        removed = sorted(old_ids - {a.id for a, _ in groups}) + ([] if trusted else stray_records(root, groups))
+        for gone in removed:
+            writer.remove(store.record_path(root, gone))
+        dumps = {**manifest.dumps, **state.dumps(), **{x.sha256: x.name for x in incoming}}
+        done = store.Manifest(READER_VERSION, dumps)
+        change = state.apply(Update(
+            dumps=[(x.sha256, x.name, x.kind, len(x.sightings), x.problems) for x in incoming],
+            sightings=[(x.sha256, s) for x in incoming for s in x.sightings],
+            groups=groups, digests=digests, removed=removed,
+            meta={"manifest": done.digest, "reader": str(READER_VERSION)},
+        ))
+        problems = sorted(state.problems() + conflicts(state.conflicted()), key=_problem_order)
+        counts = state.counts()
+        writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))
+        writer.write(root / "report.txt", report(counts, problems).encode())
+        writer.write(root / "manifest.yaml", done.to_yaml())
     return BuildResult(
-        dumps=len(ledgers), new_dumps=len(new_ledgers), sightings=sum(len(x.sightings) for x in ledgers),
-        records=len(articles), written=writer.written, removed=writer.removed, problems=tuple(problems),
-        new_problems=new_problems, seconds=time.perf_counter() - started,
+        dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], written=writer.written,
+        removed=writer.removed, change=change, problems=tuple(problems),
+        new_problems=tuple(p for ledger in fresh for p in ledger.problems), seconds=time.perf_counter() - started,
     )
 
 
-def _unique(found: Iterable[tuple[Dump, bytes]]) -> list[tuple[Dump, bytes]]:
+def _unique(found: Iterable[tuple[Path, Dump]]) -> list[tuple[Path, Dump]]:
     """One entry per content: the same bytes under two names are one dump."""
-    seen: dict[str, tuple[Dump, bytes]] = {}
-    for dump, data in found:
-        seen.setdefault(dump.sha256, (dump, data))
+    seen: dict[str, tuple[Path, Dump]] = {}
+    for path, dump in found:
+        seen.setdefault(dump.sha256, (path, dump))
     return list(seen.values())
 
 
-def _name(dump: Dump, manifest: Manifest) -> str:
-    """A dump keeps the name it was first archived under, so renames change nothing."""
-    return manifest.dumps.get(dump.sha256, dump.name)
-
-
 def read_dump(name: str, dump: Dump, data: bytes) -> Ledger:
+    """Decode and read one dump; whatever goes wrong becomes a problem."""
     decoded = decode(data, name)
     before = (decoded.problem,) if decoded.problem else ()
     if decoded.text is None:
@@ -95,41 +110,38 @@ def read_dump(name: str, dump: Dump, data: bytes) -> Ledger:
     return Ledger(name, dump.sha256, dump.size, decoded.encoding, kind, reading.sightings, before + reading.problems)
 
 
-def write_records(writer: Writer, root: Path, articles: Sequence[Article], previous: Mapping[str, str]) -> dict[str, str]:
-    """Write each record whose bytes changed; remove those merged away."""
-    digests = {}
+def write_records(writer: Writer, root: Path, articles: Sequence[Article], known: dict[str, str]) -> list[tuple[Article, str]]:
+    """Write each record whose bytes changed; return every (article, digest)."""
+    out = []
     for article in articles:
         data = store.to_yaml(store.article_dict(article))
-        writer.write(store.record_path(root, article.id), data, previous.get(article.id))
-        digests[article.id] = store.digest(data)
-    for gone in sorted(set(previous) - set(digests)):
-        writer.remove(store.record_path(root, gone))
-    return digests
+        writer.write(store.record_path(root, article.id), data, known.get(article.id))
+        out.append((article, store.digest(data)))
+    return out
 
 
-def aliases_of(articles: Iterable[Article]) -> dict[str, str]:
-    return dict(sorted((alias, a.id) for a in articles for alias in a.aliases))
+def stray_records(root: Path, groups: Sequence[tuple[Article, object]]) -> list[str]:
+    """Record files no article stands behind (only looked for when rebuilding state)."""
+    ids = {a.id for a, _ in groups}
+    return sorted(p.stem for p in (root / "records").glob("*.yaml") if p.stem not in ids)
 
 
-def report_problems(ledgers: Iterable[Ledger], articles: Sequence[Article]) -> list[Problem]:
-    found = [p for ledger in ledgers for p in ledger.problems] + conflicts(articles)
-    return sorted(found, key=lambda p: (p.file, p.line, p.severity, p.message))
+def _problem_order(p: Problem) -> tuple[str, int, str, str]:
+    return (p.file, p.line, p.severity, p.message)
 
 
-def report(ledgers: Sequence[Ledger], articles: Sequence[Article], problems: Sequence[Problem]) -> str:
+def report(counts: tuple[int, int, int, int, dict[str, int]], problems: Sequence[Problem]) -> str:
     """The data-quality report: counts, flag tallies, then every problem."""
-    sightings = sum(len(x.sightings) for x in ledgers)
-    unread = sum(1 for x in ledgers if x.kind is None)
-    flags = Counter(f for a in articles for f in a.flags)
-    severities = Counter(p.severity for p in problems)
+    dumps, unread, sightings, articles, flags = counts
+    severities = {s: sum(1 for p in problems if p.severity == s) for s in ("error", "warning", "info")}
     lines = [
         "kexue-archive data-quality report",
-        f"dumps: {len(ledgers)} ({unread} unreadable)",
+        f"dumps: {dumps} ({unread} unreadable)",
         f"sightings: {sightings}",
-        f"records: {len(articles)} ({sightings - len(articles)} sightings merged into others)",
-        f"flagged records: {sum(1 for a in articles if a.flags)}",
+        f"records: {articles} ({sightings - articles} sightings merged into others)",
+        f"flagged records: {flags.pop('', 0)}",
         *(f"  {flag}: {n}" for flag, n in sorted(flags.items())),
-        f"problems: {len(problems)} (" + ", ".join(f"{s}: {severities[s]}" for s in ("error", "warning", "info")) + ")",
+        f"problems: {len(problems)} (" + ", ".join(f"{s}: {n}" for s, n in severities.items()) + ")",
         *(str(p) for p in problems),
     ]
     return "\n".join(lines) + "\n"

@@ -203,15 +203,20 @@ def _sort_key(s: Sighting) -> tuple[str, int, str]:
     return (s.file, s.line, repr(s))
 
 
-def merge(sightings: Iterable[Sighting]) -> list[Article]:
-    """Every article the sightings describe, sorted by id."""
-    articles = []
+def merge_groups(sightings: Iterable[Sighting]) -> list[tuple[Article, list[Sighting]]]:
+    """Every article the sightings describe with the sightings it joins, by id."""
+    merged = []
     for members in group(sightings):
         article = from_sighting(members[0])
         for s in members[1:]:
             article = join(article, from_sighting(s))
-        articles.append(article)
-    return sorted(articles, key=lambda a: a.id)
+        merged.append((article, members))
+    return sorted(merged, key=lambda am: am[0].id)
+
+
+def merge(sightings: Iterable[Sighting]) -> list[Article]:
+    """Every article the sightings describe, sorted by id."""
+    return [article for article, _ in merge_groups(sightings)]
 
 
 def conflicts(articles: Iterable[Article]) -> list[Problem]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,10 +52,21 @@ def dump_of(path: Path, seeds: Path, data: bytes) -> Dump:
     return Dump(path.relative_to(seeds).as_posix(), hashlib.sha256(data).hexdigest(), len(data))
 
 
-def iter_dumps(seeds: Path) -> Iterator[tuple[Dump, bytes]]:
+#: Looks up the hash of a file last seen with this (path, size, mtime), or None.
+HashCache = Callable[[str, int, int], "str | None"]
+
+
+def survey(seeds: Path, cached: HashCache, remember: Callable[[str, int, int, str], None]) -> Iterator[tuple[Path, Dump]]:
+    """Every dump with its content hash, reading only files whose size or
+    modification time changed since they were last hashed."""
     for path in find_dumps(seeds):
-        data = path.read_bytes()
-        yield dump_of(path, seeds, data), data
+        st = path.stat()
+        name = path.relative_to(seeds).as_posix()
+        sha = cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
+        if sha is None:
+            sha = hashlib.sha256(path.read_bytes()).hexdigest()
+            remember(str(path.resolve()), st.st_size, st.st_mtime_ns, sha)
+        yield path, Dump(name, sha, st.st_size)
 
 
 def decode(data: bytes, file: str) -> Decoded:

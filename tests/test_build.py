@@ -205,3 +205,36 @@ def test_two_concurrent_builds_do_not_corrupt(tmp_path: Path, full_snapshot: dic
     assert snapshot(root) == full_snapshot
     assert not list(root.rglob("*.tmp"))
     assert any("waiting for the build" in out for out in outputs) or all(not out for out in outputs)
+
+
+def test_lost_cache_is_rebuilt_from_the_archive_without_rewriting(tmp_path: Path, full_snapshot: dict[str, bytes]) -> None:
+    root = tmp_path / "archive"
+    build(SEEDS, root)
+    shutil.rmtree(root / ".cache")
+    again = build(SEEDS, root)
+    assert (again.new_dumps, again.written, again.removed) == (0, 0, 0)
+    assert snapshot(root) == full_snapshot
+
+
+HOME_DUMP = "11 Dec\n\n{excerpt}\n\n点击阅读全文...\n"
+LISTING_DUMP = "{title}\nBy 苏剑林 | 2020-12-11 | 4321位读者 | 引用{excerpt}\n最近评论\n"
+EXCERPT = "SimCLR以来,CV中关于无监督特征学习的工作层出不穷,让人眼花缭乱。这些工作大多数都是基于对比学习的,即通过适当的方式构造正负样本进行分类学习的。"
+
+
+def test_untitled_article_learns_its_title_in_a_later_build(tmp_path: Path) -> None:
+    seeds, root = tmp_path / "seeds", tmp_path / "archive"
+    seeds.mkdir()
+    (seeds / "home.txt").write_text(HOME_DUMP.format(excerpt=EXCERPT))
+    build(seeds, root)
+    [untitled] = load_articles(root)
+    assert untitled.title is None and untitled.date == "--12-11"
+    (seeds / "listing.txt").write_text(LISTING_DUMP.format(title="从动力学角度看优化算法（三）：一个更整体的视角", excerpt=EXCERPT))
+    second = build(seeds, root)
+    assert second.change.removed == (untitled.id,)
+    [titled] = load_articles(root)
+    assert titled.aliases == (untitled.id,) and titled.date == "2020-12-11" and titled.readers == 4321
+    assert not (root / "records" / f"{untitled.id}.yaml").exists()
+    assert from_yaml((root / "aliases.yaml").read_bytes()) == {untitled.id: titled.id}
+    fresh = tmp_path / "fresh"
+    build(seeds, fresh)
+    assert snapshot(fresh) == snapshot(root)
