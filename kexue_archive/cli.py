@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import archive as store
-from .build import BuildResult, build
 from .errors import UserError
-from .records import Article
+
+if TYPE_CHECKING:  # imported where used: `search` must start fast (no YAML, no readers)
+    from .build import BuildResult
+    from .index import Hit
+    from .records import Article
 
 
 def _paths(p: argparse.ArgumentParser, *, seeds: bool = False) -> None:
@@ -49,6 +53,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("id", help="article id (or an old alias, or a unique prefix of 4+ characters)")
     p.add_argument("--json", action="store_true", help="print the record as JSON")
     p.set_defaults(run=cmd_show)
+
+    p = sub.add_parser("search", help="search the archive (Chinese, English, TeX)", epilog=SEARCH_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _paths(p)
+    p.add_argument("query", nargs="+", metavar="QUERY", help="what to search for (several words: all of them)")
+    p.add_argument("--limit", type=_positive, default=10, help="show at most N hits (default: 10)")
+    p.add_argument("--sort", choices=("relevance", "date", "readers"), default="relevance",
+                   help="order: relevance (title matches first), date (newest first), readers (most first)")
+    p.add_argument("--year", type=int, help="only articles of this year")
+    p.add_argument("--since", metavar="DATE", help="only articles on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD)")
+    p.add_argument("--until", metavar="DATE", help="only articles on or before DATE")
+    p.add_argument("--author", help="only articles whose author contains AUTHOR")
+    p.add_argument("--field", choices=("title", "excerpt", "math"), help="search only this field")
+    p.add_argument("--json", action="store_true", help="print the hits as a JSON list")
+    p.set_defaults(run=cmd_search)
     return top
 
 
@@ -69,6 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # -- build --------------------------------------------------------------------
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build
     if not args.seeds.is_dir():
         raise UserError(f"no seeds folder at {args.seeds}", "put crawled dumps in seeds/ or pass --seeds DIR")
     result = build(args.seeds, args.archive, full=args.full)
@@ -93,6 +113,7 @@ def summary(r: BuildResult, root: Path) -> str:
 # -- list / show ---------------------------------------------------------------
 
 def _articles(root: Path) -> list[Article]:
+    from . import archive as store
     if not (root / "manifest.yaml").exists():
         raise UserError(f"no archive at {root}", "run `kexue-archive build` (or `python build_site.py`) first")
     return store.load_articles(root)
@@ -114,6 +135,7 @@ SORTS: dict[str, Callable[[Article], object]] = {
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from . import archive as store
     articles = _articles(args.archive)
     if args.year is not None:
         articles = [a for a in articles if a.year == args.year]
@@ -141,6 +163,7 @@ def find(articles: list[Article], wanted: str) -> Article:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from . import archive as store
     a = find(_articles(args.archive), args.id)
     if args.json:
         print(json.dumps(store.article_dict(a), ensure_ascii=False, indent=2))
@@ -157,3 +180,61 @@ def cmd_show(args: argparse.Namespace) -> int:
     print()
     print(a.excerpt)
     return 0
+
+
+# -- search --------------------------------------------------------------------
+
+SEARCH_HELP = """query syntax:
+  扩散模型 外推        articles containing both (any substring of Chinese; whole Latin words)
+  LoRA OR 低秩         either;   -熵 or NOT 熵: without (write `--` before a query starting with -)
+  "生成 函数"          the exact string, spaces and punctuation included
+  title:外推           only in titles (also excerpt:, math:, author:); (a OR b) groups
+Case, full-width forms and traditional characters do not matter (ＬｏＲＡ = lora, 擴散 = 扩散)."""
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return int(text)
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from . import index
+
+    results = index.search(
+        args.archive, " ".join(args.query), limit=args.limit, sort=args.sort, year=args.year,
+        since=args.since, until=args.until, author=args.author, field=args.field,
+    )
+    if args.json:
+        print(json.dumps([_hit_dict(h) for h in results.hits], ensure_ascii=False, indent=2))
+    elif results.hits:
+        marks = ("\x1b[1;33m", "\x1b[0m") if sys.stdout.isatty() and "NO_COLOR" not in os.environ else ("[", "]")
+        print(f"{results.total} articles match; showing {len(results.hits)} by {args.sort}")
+        for n, hit in enumerate(results.hits, 1):
+            print(_format_hit(n, hit, marks))
+    else:
+        print(f"no article matches {' '.join(args.query)!r}", file=sys.stderr)
+    return 0 if results.hits else 1
+
+
+def _hit_dict(h: Hit) -> dict[str, object]:
+    return {
+        "id": h.id, "title": h.title, "author": h.author, "date": h.date, "readers": h.readers, "score": h.score,
+        "path": h.path, "snippet": h.snippet, "highlights": [list(s) for s in h.highlights],
+        "title_highlights": [list(s) for s in h.title_highlights],
+    }
+
+
+def _mark(text: str, spans: Sequence[tuple[int, int]], marks: tuple[str, str]) -> str:
+    out, at = [], 0
+    for start, end in spans:
+        out += [text[at:start], marks[0], text[start:end], marks[1]]
+        at = end
+    return "".join([*out, text[at:]])
+
+
+def _format_hit(n: int, h: Hit, marks: tuple[str, str]) -> str:
+    title = _mark(h.title, h.title_highlights, marks) if h.title else "(untitled)"
+    readers = "? readers" if h.readers is None else f"{h.readers} readers"
+    return (f"\n{n}. {title}\n   {h.date or '?'} · {readers} · {h.id} · {h.path}\n"
+            f"   {_mark(h.snippet, h.highlights, marks)}")
