@@ -20,6 +20,7 @@ from bs4 import BeautifulSoup, Tag
 from ..records import Problem
 from .common import Reading, drop_repeats, finish
 from .html_page import (
+    byline_problems,
     canonical_url,
     find_byline,
     is_cut_short,
@@ -35,7 +36,7 @@ TITLE = ".Post .title-wrap h1"
 BODY = "#PostContent"
 #: Looser guesses, tried in order once the theme's own selector fails.
 TITLE_FALLBACKS = (".title-wrap h1", ".Post h1", "article h1", "h1")
-BODY_FALLBACKS = (".PostContent", ".post-content", ".entry-content", ".post-body", "article")
+BODY_FALLBACKS = (".PostContent", ".post-content", ".entry-content", ".post-body")
 _REPRINT_URL = re.compile(r"转载到请包括本文地址[:：]\s*(https?://[^\s/]+/archives/\d+)")
 
 
@@ -56,14 +57,10 @@ def read(text: str, file: str) -> Reading:
     paras, reached_tail = paragraphs(body) if body is not None else ([], False)
     url = link_of(title_tag) or _url_elsewhere(soup, text)
     start = where(title_tag or byline_tag or body, 1)
-    if title is None and byline is None and not paras:
-        problems.append(Problem(file, 1, "error", "no article found: no title, by-line or body (#PostContent) in this page"))
-        return Reading((), tuple(problems))
-    if byline is None:
-        message = "no by-line (By AUTHOR | YYYY-MM-DD | N位读者) found: author, date and readers unknown"
-        problems.append(Problem(file, start, "warning", message))
-    elif byline.problem:
-        problems.append(Problem(file, where(byline_tag, start), "warning", byline.problem))
+    if title is None and byline is None and not paras:  # one clear problem, not one per missing part
+        message = "no article found: no title, by-line or body (#PostContent) in this page"
+        return Reading((), (Problem(file, 1, "error", message),))
+    problems.extend(byline_problems(file, byline, byline_tag, start))
     if url is None:
         problems.append(Problem(file, start, "info", "no link to /archives/N found: url unknown"))
     flags = list(byline.flags) if byline else []
@@ -98,7 +95,8 @@ def _title(soup: BeautifulSoup, file: str, problems: list[Problem]) -> tuple[str
     if title is not None:
         problems.append(Problem(file, where(soup.title), "warning", f"no <h1> title found; title taken from <title>: {title!r}"))
         return title, None
-    problems.append(Problem(file, 1, "warning", f"no title found ('{TITLE}', <h1>, <title>): title unknown"))
+    line = where(soup.select_one(".title-wrap") or soup.select_one(".Post"))
+    problems.append(Problem(file, line, "warning", f"no title found ('{TITLE}', <h1>, <title>): title unknown"))
     return None, None
 
 

@@ -55,15 +55,16 @@ def read(text: str, file: str) -> Reading:
     soup = parse(text)
     state = _State(file)
     links = []
-    for node in (soup.body or soup).descendants:
+    for node in (soup.select_one("#PostContent") or soup.body or soup).descendants:
         if isinstance(node, NavigableString) and not isinstance(node, Comment):
             if node.find_parent("a") is None:
                 _heading(str(node).strip(), line_of(node), state)
         elif isinstance(node, Tag) and node.name == "a":
             url = canonical_url(str(node.get("href") or ""))
-            if url is not None:
+            day = _day_before(node)
+            if url is not None and day is not None:  # other links (comments, sidebar) are not entries
                 links.append(node)
-                _link(node, url, state)
+                _link(node, url, day, state)
     cut = is_cut_short(text)
     if cut and links and text.rfind("</a>") < text.rfind("<a "):
         dropped = state.sightings.pop()
@@ -97,12 +98,17 @@ def _heading(text: str, line: int, state: _State) -> None:
             state.problems.append(Problem(state.file, line, "warning", message))
 
 
-def _link(a: Tag, url: str, state: _State) -> None:
-    line = line_of(a)
+def _day_before(a: Tag) -> int | None:
+    """The ``20日:`` in front of a link: what makes it an entry of the archive."""
     before = a.previous_sibling
     m = DAY.search(str(before)) if isinstance(before, NavigableString) else None
+    return int(m.group(1)) if m else None
+
+
+def _link(a: Tag, url: str, day: int, state: _State) -> None:
+    line = line_of(a)
     title = " ".join(a.get_text().split()) or None
-    date, flags, problem = _date(state, int(m.group(1)) if m else None)
+    date, flags, problem = _date(state, day)
     if problem:
         state.problems.append(Problem(state.file, line, "warning", f"{title!r}: {problem}"))
     if state.year is not None:
@@ -112,10 +118,10 @@ def _link(a: Tag, url: str, state: _State) -> None:
     state.problems.extend(found)
 
 
-def _date(state: _State, day: int | None) -> tuple[str | None, tuple[str, ...], str | None]:
+def _date(state: _State, day: int) -> tuple[str | None, tuple[str, ...], str | None]:
     """The full date when year, month and day are known; never a guessed part."""
-    if day is None or state.month is None:
-        return None, (), "no month/day before the link: date unknown"
+    if state.month is None:
+        return None, (), "no month heading before the link: date unknown"
     if state.year is None:
         try:
             dt.date(2000, state.month, day)

@@ -18,7 +18,17 @@ from bs4 import BeautifulSoup, Tag
 
 from ..records import Problem, Sighting
 from .common import READ_MORE, Para, Reading, drop_repeats, finish
-from .html_page import ARTICLE_HREF, Byline, find_byline, is_cut_short, is_html, link_of, truncation_problem, where
+from .html_page import (
+    ARTICLE_HREF,
+    Byline,
+    byline_problems,
+    find_byline,
+    is_cut_short,
+    is_html,
+    link_of,
+    truncation_problem,
+    where,
+)
 from .html_text import paragraphs, parse
 
 ENTRY = ".Post"
@@ -64,13 +74,18 @@ def _links_article(tag: Tag) -> bool:
     return any(ARTICLE_HREF.match(str(a.get("href") or "")) for a in tag.find_all("a"))
 
 
+def _is_page_frame(tag: Tag) -> bool:
+    """The page's own frame: an entry never grows past it (a lone title would swallow the page)."""
+    return tag.name in ("body", "html", "main", "[document]") or str(tag.get("id") or "") in ("main", "content", "wrapper")
+
+
 def _split_at(soup: BeautifulSoup, heads: list[Tag]) -> list[Tag]:
     """Wrap each title and the siblings after it (up to the next title) in a ``div``."""
     roots = []
     for k, head in enumerate(heads):
         others = {id(a) for j, h in enumerate(heads) if j != k for a in (h, *h.parents)}
         root = head
-        while root.parent is not None and id(root.parent) not in others:
+        while root.parent is not None and id(root.parent) not in others and not _is_page_frame(root.parent):
             root = root.parent
         roots.append(root)
     groups: list[list[Tag]] = []
@@ -99,10 +114,7 @@ def _entry(entry: Tag, file: str, maybe_cut: bool) -> tuple[Sighting | None, lis
     byline, byline_tag = find_byline(entry)
     if head is None or not title:
         problems.append(Problem(file, line, "warning", f"entry without a title ('{HEAD}'): title unknown"))
-    if byline is None:
-        problems.append(Problem(file, line, "warning", "entry without a by-line or date box: author, date and readers unknown"))
-    elif byline.problem:
-        problems.append(Problem(file, where(byline_tag, line), "warning", byline.problem))
+    problems.extend(byline_problems(file, byline, byline_tag, line))
     url = link_of(head)
     paras, complete = _excerpt(entry, head, byline_tag)
     if head is None and byline is None and not paras:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bs4 import BeautifulSoup, Tag
 
@@ -73,6 +73,8 @@ class Byline:
     readers: int | None
     flags: tuple[str, ...]
     problem: str | None
+    #: Where it was found: the theme's ``.submitted``, loose text, or a date box.
+    found_in: str = ".submitted"
 
 
 def parse_byline(text: str) -> Byline | None:
@@ -117,11 +119,11 @@ def find_byline(scope: Tag) -> tuple[Byline | None, Tag | None]:
             text = flatten(parent.parent or parent).replace("\n", " ")
             found = parse_byline(text)
             if found:
-                return found, parent
+                return replace(found, found_in="text"), parent
     for tag in scope.select(".dateBox, .date-box, .datebox, .post-date"):
         found = parse_date_box(flatten(tag).replace("\n", " "))
         if found:
-            return found, tag
+            return replace(found, found_in="date box"), tag
     return None, None
 
 
@@ -145,3 +147,16 @@ def link_of(tag: Tag | None) -> str | None:
 
 def where(tag: Tag | None, default: int = 1) -> int:
     return line_of(tag, default) if tag is not None else default
+
+
+def byline_problems(file: str, byline: Byline | None, tag: Tag | None, line: int) -> list[Problem]:
+    """What a reader should say about the by-line it found (or did not)."""
+    if byline is None:
+        message = "no by-line (By AUTHOR | YYYY-MM-DD | N位读者) or date box found: author, date and readers unknown"
+        return [Problem(file, line, "warning", message)]
+    found = []
+    if byline.found_in == "text":
+        found.append(Problem(file, where(tag, line), "info", "by-line not in '.submitted'; read from the text that holds it"))
+    if byline.problem:
+        found.append(Problem(file, where(tag, line), "warning", byline.problem))
+    return found
