@@ -169,19 +169,32 @@ def _digest(doc: dict[str, Any]) -> str:
 
 # -- opening, updating, rebuilding ------------------------------------------------------
 
+def _meta(root: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads((index_dir(root) / _META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
 def _open(root: Path) -> Any:
     """The Whoosh index, or None when it is missing, unreadable or of another version."""
-    folder = index_dir(root)
+    if _meta(root).get("schema") != SCHEMA_VERSION:
+        return None
     try:
-        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
-        if meta.get("schema") != SCHEMA_VERSION:
-            return None
         _load_whoosh()
         from whoosh import index as wix
 
-        return wix.open_dir(str(folder))
+        return wix.open_dir(str(index_dir(root)))
     except Exception:  # any failure to read it (missing, truncated, foreign pickle) means "rebuild"
         return None
+
+
+def _opencc_version() -> str:
+    """The t2s table is a function of OpenCC's data: a new OpenCC means a new index."""
+    import opencc
+
+    return str(opencc.__version__)
 
 
 def update(
@@ -194,22 +207,15 @@ def update(
     digests); ``load(ids)`` returns those articles. The ids whose digest differs
     from the one indexed are loaded and re-indexed, ids no longer present are
     deleted; everything is loaded when the index is missing, stale or ``full``.
+    A build that changed nothing opens nothing but two small JSON files.
     """
-    ix = None if full else _open(root)
-    if ix is not None and ix.schema["title"].analyzer != BigramAnalyzer(t2s_table()):
-        ix.close()
-        ix = None  # OpenCC's table changed: folded terms would no longer match
-    digests_path = index_dir(root) / _DIGESTS
-    known: dict[str, str] = {}
-    if ix is not None:
-        try:
-            known = json.loads(digests_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            ix.close()
-            ix = None
+    known = None if full else _known(root)
+    if known is not None and known == dict(digests):
+        return IndexResult(0, 0, 0, rebuilt=False)  # nothing changed: Whoosh is not even imported
+    ix = None if known is None else _open(root)
     rebuilt = ix is None
-    if ix is None:
-        ix = _create(root)
+    if ix is None or known is None:
+        known, ix = {}, _create(root)
     changed = [i for i in sorted(digests) if known.get(i) != digests[i]]
     removed = sorted(set(known) - set(digests))
     try:
@@ -217,12 +223,24 @@ def update(
             _write(ix, (_document(a) for a in load(changed)), removed, fresh=rebuilt)
     finally:
         ix.close()
-    if changed or removed or rebuilt:
-        from .archive import atomic_write  # lazy: PyYAML is not needed to search
+    from .archive import atomic_write  # lazy: PyYAML is not needed to search
 
-        atomic_write(digests_path, json.dumps(dict(digests), sort_keys=True).encode())
+    atomic_write(index_dir(root) / _DIGESTS, json.dumps(dict(digests), sort_keys=True).encode())
     added = sum(1 for i in changed if i not in known)
     return IndexResult(added=added, updated=len(changed) - added, removed=len(removed), rebuilt=rebuilt)
+
+
+def _known(root: Path) -> dict[str, str] | None:
+    """The digests indexed, or None when the index must be rebuilt (missing, stale, other OpenCC)."""
+    if _meta(root) != {"schema": SCHEMA_VERSION, "opencc": _opencc_version()}:
+        return None
+    if not any(index_dir(root).glob("*.toc")):
+        return None
+    try:
+        known = json.loads((index_dir(root) / _DIGESTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return known if isinstance(known, dict) else None
 
 
 def index_articles(root: Path, articles: Sequence[Article], *, full: bool = False) -> IndexResult:
@@ -243,7 +261,7 @@ def _create(root: Path) -> Any:
     ix = wix.create_in(str(folder), _schema(BigramAnalyzer(t2s_table())))
     from .archive import atomic_write
 
-    atomic_write(folder / _META, json.dumps({"schema": SCHEMA_VERSION}).encode())
+    atomic_write(folder / _META, json.dumps({"schema": SCHEMA_VERSION, "opencc": _opencc_version()}).encode())
     return ix
 
 
