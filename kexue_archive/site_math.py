@@ -1,0 +1,44 @@
+"""The site's side of math rendering: one batched call per build, and KaTeX's assets.
+
+The renderer itself (KaTeX in one Node process per build, with its cache)
+is :mod:`kexue_archive.mathrender`; this module only asks it for the
+articles whose pages are drawn, and copies KaTeX's CSS and fonts into the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from . import mathrender
+from .mathrender import RenderedMath
+from .records import Article, Problem
+
+
+def render_math(
+    articles: Sequence[Article], cache_dir: Path | None = None
+) -> tuple[dict[str, list[RenderedMath]], dict[str, list[Problem]]]:
+    """Every formula of every article, rendered in :func:`tex.scan` order, and
+    each article's Problems (one per formula shown as TeX)."""
+    if not any(a.math for a in articles):
+        return {a.id: [] for a in articles}, {}
+    rendered = mathrender.render_articles(list(articles), cache_dir=cache_dir)
+    failed = {a.id: mathrender.math_problems([a], rendered) for a in articles if not all(r.ok for r in rendered[a.id])}
+    return dict(rendered), failed
+
+
+def katex_version() -> str:
+    """The installed KaTeX version: part of every page's digest."""
+    return mathrender.katex_version()
+
+
+def katex_assets() -> Iterator[tuple[str, bytes]]:
+    """(site path, bytes) of KaTeX's stylesheet and fonts.
+
+    Only the WOFF2 fonts are shipped: the stylesheet lists them first and every
+    browser the site targets reads WOFF2, so the WOFF/TTF copies would never load.
+    """
+    dist = mathrender.katex_dist()
+    yield "assets/katex/katex.min.css", (dist / "katex.min.css").read_bytes()
+    for font in sorted((dist / "fonts").glob("*.woff2")):
+        yield f"assets/katex/fonts/{font.name}", font.read_bytes()
