@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from . import archive as store
 from .archive import Ledger, Writer
@@ -48,9 +49,23 @@ class BuildResult:
         return self.sightings - self.records
 
 
-def build(seeds: Path, root: Path, *, full: bool = False) -> BuildResult:
+T = TypeVar("T")
+
+
+class Progress(Protocol):
+    """Wraps a stage's work items to show progress (the CLI passes tqdm on a tty)."""
+
+    def __call__(self, items: Iterable[T], label: str, total: int) -> Iterable[T]: ...
+
+
+def quietly(items: Iterable[T], label: str, total: int) -> Iterable[T]:
+    return items
+
+
+def build(seeds: Path, root: Path, *, full: bool = False, progress: Progress | None = None) -> BuildResult:
     """Bring the archive in ``root`` up to date with the dumps in ``seeds``."""
     started = time.perf_counter()
+    progress = progress or quietly
     with locked(root), State(root / ".cache" / "state.sqlite") as state:
         manifest = store.load_manifest(root)
         trusted = not full and state.meta("manifest") == manifest.digest and state.meta("reader") == str(READER_VERSION)
@@ -58,7 +73,8 @@ def build(seeds: Path, root: Path, *, full: bool = False) -> BuildResult:
             state.reset()  # rebuilt from the ledgers: the archive is the truth
         archived = state.dumps() if trusted else ({} if full else dict(manifest.dumps))
         found = _unique(survey(seeds, state.known_hash, state.record_hash))
-        fresh = [read_dump(manifest.dumps.get(d.sha256, d.name), d, p.read_bytes()) for p, d in found if d.sha256 not in archived]
+        todo = [(p, d) for p, d in found if d.sha256 not in archived]
+        fresh = [read_dump(_name(manifest, d), d, p.read_bytes()) for p, d in progress(todo, "reading", len(todo))]
         reread = {ledger.sha256 for ledger in fresh}
         incoming = fresh + ([] if trusted else store.load_ledgers(root, set(manifest.dumps) - reread))
         new = [s for ledger in incoming for s in ledger.sightings]
@@ -68,7 +84,8 @@ def build(seeds: Path, root: Path, *, full: bool = False) -> BuildResult:
         writer = Writer()
         for ledger in fresh:
             writer.write(store.ledger_path(root, ledger.sha256), store.to_yaml(ledger.to_dict()))
-        digests = write_records(writer, root, [a for a, _ in groups], state.digests(a.id for a, _ in groups))
+        articles = list(progress([a for a, _ in groups], "records", len(groups)))
+        digests = write_records(writer, root, articles, state.digests(a.id for a in articles))
         removed = sorted(old_ids - {a.id for a, _ in groups}) + ([] if trusted else stray_records(root, groups))
         for gone in removed:
             writer.remove(store.record_path(root, gone))
@@ -90,6 +107,11 @@ def build(seeds: Path, root: Path, *, full: bool = False) -> BuildResult:
         removed=writer.removed, change=change, problems=tuple(problems),
         new_problems=tuple(p for ledger in fresh for p in ledger.problems), seconds=time.perf_counter() - started,
     )
+
+
+def _name(manifest: store.Manifest, dump: Dump) -> str:
+    """A dump keeps the name it was first archived under, so renames change nothing."""
+    return manifest.dumps.get(dump.sha256, dump.name)
 
 
 def _unique(found: Iterable[tuple[Path, Dump]]) -> list[tuple[Path, Dump]]:

@@ -9,14 +9,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import UserError
 
 if TYPE_CHECKING:  # imported where used: `search` must start fast (no YAML, no readers)
-    from .build import BuildResult
+    from .build import BuildResult, Progress, T
     from .index import Hit
     from .records import Article
 
@@ -54,6 +54,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the record as JSON")
     p.set_defaults(run=cmd_show)
 
+    p = sub.add_parser("add", help="copy new dumps into seeds/ (skipping known and unreadable ones), then build")
+    _paths(p, seeds=True)
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="dump files, or folders holding them")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    p.set_defaults(run=cmd_add, full=False, strict=False, verbose=False)
+
     p = sub.add_parser("search", help="search the archive (Chinese, English, TeX)", epilog=SEARCH_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _paths(p)
@@ -89,9 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build
+
     if not args.seeds.is_dir():
         raise UserError(f"no seeds folder at {args.seeds}", "put crawled dumps in seeds/ or pass --seeds DIR")
-    result = build(args.seeds, args.archive, full=args.full)
+    result = build(args.seeds, args.archive, full=args.full, progress=_progress(args.quiet))
     shown = result.problems if args.verbose else result.new_problems
     for problem in shown:
         if not args.quiet or problem.severity == "error":
@@ -108,6 +115,31 @@ def summary(r: BuildResult, root: Path) -> str:
         f"{r.merged} merged); {r.written} files written, {r.removed} removed; "
         f"{len(r.problems)} problems (see {root / 'report.txt'}); {r.seconds:.2f}s"
     )
+
+
+def _progress(quiet: bool) -> Progress | None:
+    """Progress bars on a terminal (for stages with enough work to show), else none."""
+    if quiet or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    def bar(items: Iterable[T], label: str, total: int) -> Iterable[T]:
+        return tqdm(items, desc=label, total=total, leave=False, disable=total < 50, file=sys.stderr)
+
+    return bar
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from .intake import add
+
+    intake = add(args.paths, args.seeds)
+    for path in intake.duplicates:
+        print(f"{path}: already in {args.seeds} (same content); skipped", file=sys.stderr)
+    for problem in intake.rejected:
+        print(f"{problem} (not added)", file=sys.stderr)
+    if not args.quiet:
+        print(f"added {len(intake.copied)} dump(s) to {args.seeds}: {', '.join(intake.copied) or 'none'}")
+    return cmd_build(args)
 
 
 # -- list / show ---------------------------------------------------------------
