@@ -1,0 +1,138 @@
+"""The site renderer on the real seeds: the page plan, incremental renders, byte-identical output."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from kexue_archive.archive import load_articles
+from kexue_archive.records import Article, Problem
+from kexue_archive.render import STATE, render_site, safe_target
+from kexue_archive.series import detect
+from kexue_archive.site_pages import PER_PAGE, date_order, plan
+
+
+@pytest.fixture(scope="module")
+def articles(seeds_archive: Path) -> list[Article]:
+    return load_articles(seeds_archive)
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file under ``root`` and the digest of its bytes."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+# -- the plan ----------------------------------------------------------------------
+
+def test_plan_has_every_page_the_site_needs(articles: list[Article]) -> None:
+    pages = {p.path: p for p in plan(articles)}
+    for a in articles:
+        assert pages[f"articles/{a.id}.html"].template == "article.html"
+    homes = [p for p in pages if p == "index.html" or p.startswith("page/")]
+    assert len(homes) == -(-len(articles) // PER_PAGE)
+    assert {"content.html", "popular.html", "search.html", "series/index.html"} <= set(pages)
+    for s in detect(articles):
+        assert f"series/{s.id}.html" in pages
+    # every article appears on exactly one home page, newest first
+    listed = [item["id"] for p in sorted(homes, key=lambda p: pages[p].context["page"]) for item in pages[p].context["items"]]
+    assert listed == [a.id for a in sorted(articles, key=date_order)]
+
+
+def test_plan_is_pure_and_order_independent(articles: list[Article]) -> None:
+    shuffled = articles[:]
+    random.Random(4).shuffle(shuffled)
+    assert plan(shuffled) == plan(articles)
+
+
+def test_article_context_links_neighbours_and_series(articles: list[Article]) -> None:
+    pages = {p.path: p for p in plan(articles)}
+    ordered = sorted(articles, key=date_order)
+    for i, a in enumerate(ordered):
+        ctx = pages[f"articles/{a.id}.html"].context
+        assert (ctx["newer"] or {}).get("id") == (ordered[i - 1].id if i else None)
+        assert (ctx["older"] or {}).get("id") == (ordered[i + 1].id if i + 1 < len(ordered) else None)
+    by_title = {a.title: a for a in articles}
+    vae5 = pages[f"articles/{by_title['变分自编码器(五):VAE + BN = 更好的VAE'].id}.html"].context["series"]
+    assert vae5["name"] == "变分自编码器" and vae5["number"] == 5
+    assert vae5["prev"] is None and vae5["next"]["title"] == "变分自编码器(八):估计样本概率密度"
+
+
+def test_year_unknown_dates_read_as_such(articles: list[Article]) -> None:
+    pages = {p.path: p for p in plan(articles)}
+    untitled = next(a for a in articles if a.date == "--12-11")
+    assert pages[f"articles/{untitled.id}.html"].context["a"]["label"] == "12月11日（年份不详）"
+
+
+def test_aliases_get_redirect_pages(articles: list[Article], tmp_path: Path) -> None:
+    a = articles[0]
+    renamed = [replace(a, aliases=("u0123456789a",)), *articles[1:]]
+    render_site(tmp_path, renamed)
+    page = (tmp_path / "articles/u0123456789a.html").read_text()
+    assert f'url={a.id}.html"' in page and f'href="{a.id}.html"' in page
+
+
+# -- writing -------------------------------------------------------------------------
+
+def test_same_archive_gives_byte_identical_site(articles: list[Article], tmp_path: Path) -> None:
+    problems = [Problem("001.txt", 2, "warning", "a <b>problem</b>")]
+    one = render_site(tmp_path / "one", articles, problems)
+    shuffled = articles[::-1]
+    two = render_site(tmp_path / "two", shuffled, problems, full=True)
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    assert one.pages == two.pages and one.math_errors == 0
+
+
+def test_second_render_writes_nothing_and_changes_touch_only_their_pages(articles: list[Article], tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    first = render_site(site, articles)
+    assert first.rendered == first.pages
+    again = render_site(site, articles)
+    assert (again.rendered, again.written, again.removed) == (0, 0, 0)
+
+    target = sorted(articles, key=date_order)[-1]  # the oldest: on the last home page, not on page 1
+    changed = [replace(a, readers=(a.readers or 0) + 1) if a.id == target.id else a for a in articles]
+    before = tree(site)
+    third = render_site(site, changed)
+    after = tree(site)
+    touched = {p for p in after if before.get(p) != after[p]} - {STATE, "assets/search-index.js"}
+    assert f"articles/{target.id}.html" in touched
+    assert "index.html" not in touched
+    assert third.rendered < third.pages // 2
+
+    gone = [a for a in changed if a.id != target.id]
+    fourth = render_site(site, gone)
+    assert fourth.removed == 1 and not (site / f"articles/{target.id}.html").exists()
+    assert tree(site) == tree_of_fresh(tmp_path / "fresh", gone)
+
+
+def tree_of_fresh(site: Path, articles: list[Article]) -> dict[str, str]:
+    render_site(site, articles)
+    return tree(site)
+
+
+def test_a_deleted_page_is_drawn_again(articles: list[Article], tmp_path: Path) -> None:
+    render_site(tmp_path, articles)
+    (tmp_path / "content.html").unlink()
+    result = render_site(tmp_path, articles)
+    assert result.rendered == 1 and (tmp_path / "content.html").exists()
+
+
+@pytest.mark.parametrize("bad", ["../x.html", "a/../../x.html", "/etc/passwd", "a b.html", "a\0.html", "", "x/.."])
+def test_safe_target_refuses_paths_leaving_the_site(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError):
+        safe_target(tmp_path, bad)
+
+
+def test_safe_target_refuses_symlinked_escape(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "articles").symlink_to(outside)
+    with pytest.raises(ValueError):
+        safe_target(site, "articles/abcd1234.html")
