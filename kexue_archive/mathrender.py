@@ -29,6 +29,7 @@ import hashlib
 import html
 import json
 import queue
+import re
 import shutil
 import subprocess
 import tempfile
@@ -47,6 +48,8 @@ from .records import Article, Problem, Source
 MAX_TEX_CHARS = 50_000
 _JS = Path(__file__).with_name("js") / "render_math.cjs"
 _CACHE_FORMAT = "1"
+_ANNOTATION_OPEN = '<annotation encoding="application/x-tex">'
+_ANNOTATION = re.compile(re.escape(_ANNOTATION_OPEN) + "[^<]*</annotation>")
 
 
 @dataclass(frozen=True)
@@ -180,14 +183,15 @@ class _Prepared:
 
 
 def find_project(start: Path | None = None) -> Path:
-    """The folder holding the project's package.json (and node_modules/).
+    """The folder holding the project's package.json and its node_modules/katex.
 
-    Looked for next to this package (a source checkout or editable install), then
-    in ``start`` (default: the current directory) and its parents.
+    Looked for in ``start`` and its parents; by default next to this package first
+    (a source checkout or an editable install), then in the current directory and up.
     """
-    here = Path(__file__).resolve().parent.parent
     base = (start or Path.cwd()).resolve()
-    candidates = [here, base, *base.parents]
+    candidates = [base, *base.parents]
+    if start is None:
+        candidates.insert(0, Path(__file__).resolve().parent.parent)
     for folder in candidates:
         if (folder / "node_modules" / "katex" / "package.json").is_file():
             return folder
@@ -240,11 +244,18 @@ def _prepare(article: Article) -> _Prepared:
     return _Prepared(requests, refusals, numbered.anchors)
 
 
+def _annotate(markup: str, source: str) -> str:
+    """KaTeX markup whose MathML annotation (used by copy-paste, some readers) is the TeX as the author wrote it."""
+    replacement = f"{_ANNOTATION_OPEN}{source}</annotation>"
+    return _ANNOTATION.sub(lambda _: replacement, markup, count=1)
+
+
 def _assemble(article: Article, anchors: Sequence[Sequence[str]], outputs: Sequence[_Output]) -> list[_Output]:
     """Final HTML per formula: anchors, then KaTeX's markup or the escaped TeX; errors keep their reason."""
     out = []
     for m, ids, got in zip(article.math, anchors, outputs, strict=True):
-        body = got.html if got.ok else f'<code class="math-error">{html.escape(texfix.clean(m.tex))}</code>'
+        source = html.escape(texfix.clean(m.tex))
+        body = _annotate(got.html, source) if got.ok else f'<code class="math-error">{source}</code>'
         spans = "".join(f'<span class="eq-anchor" id="{a}"></span>' for a in ids)
         out.append(_Output(got.ok, spans + body, got.why, got.transient))
     return out
@@ -269,9 +280,6 @@ def render_articles(
 ) -> dict[str, list[RenderedMath]]:
     """Render every formula of ``articles`` with one Node process; see the module docstring."""
     project = project or find_project()
-    node = shutil.which("node")
-    if node is None:
-        raise UserError("Node.js is not installed; it runs KaTeX to render the math", hint="install nodejs, then `npm ci`")
     fingerprint = _fingerprint(katex_version(project)) if cache_dir else ""
     done: dict[str, list[_Output]] = {}
     pending: list[tuple[Article, _Prepared, Path | None]] = []
@@ -283,7 +291,7 @@ def render_articles(
         else:
             pending.append((article, _prepare(article), path))
     requests = [r for _, p, _ in pending for r in p.requests if r is not None]
-    answers = iter(KatexProcess(node, katex_dist(project).parent, timeout).render(requests) if requests else [])
+    answers = iter(KatexProcess(_node(), katex_dist(project).parent, timeout).render(requests) if requests else [])
     for article, prepared, path in pending:
         refused = prepared.refusals
         raw = [next(answers) if r else _Output(False, "", why) for r, why in zip(prepared.requests, refused, strict=True)]
@@ -291,6 +299,13 @@ def render_articles(
         if path is not None and not any(o.transient for o in raw):
             atomic_write(path, json.dumps([[o.ok, o.html, o.why] for o in done[article.id]], ensure_ascii=False).encode())
     return _result(articles, done)
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        raise UserError("Node.js is not installed; it runs KaTeX to render the math", hint="install nodejs, then `npm ci`")
+    return node
 
 
 def _result(articles: Sequence[Article], done: dict[str, list[_Output]]) -> dict[str, list[RenderedMath]]:

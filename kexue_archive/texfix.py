@@ -44,7 +44,7 @@ ARITY: dict[str, tuple[int, bool]] = {
 }
 
 #: MathJax-only commands: name -> (arguments to drop, arguments to keep after them).
-_MATHJAX_ONLY = {"require": (1, 0), "style": (1, 1), "class": (1, 1), "cssId": (1, 1), "bbox": (0, 1)}
+_MATHJAX_ONLY = {"require": (1, 0), "style": (1, 1), "class": (1, 1), "cssId": (1, 1), "bbox": (0, 1), "unicode": (1, 0)}
 _DEFINERS = frozenset({"newcommand", "renewcommand", "providecommand", "DeclareMathOperator", "def", "gdef"})
 
 
@@ -153,6 +153,10 @@ def drop_mathjax_only(tex: str) -> str:
             out.append(tex[i:end])
             i = end
             continue
+        if tex[i + 1 : end] == "unicode":
+            out.append(_unicode(tex, end) or tex[i:end])
+            i = _arguments_end(tex, end, 1, True) if out[-1] != tex[i:end] else end
+            continue
         dropped, kept = rule
         j = _arguments_end(tex, end, dropped, optional=tex[i + 1 : end] == "bbox")
         k = _arguments_end(tex, j, kept, False) if j >= 0 else -1
@@ -163,6 +167,19 @@ def drop_mathjax_only(tex: str) -> str:
         out.append("{" + drop_mathjax_only(_strip_braces(tex[skip_space(tex, j) : k])) + "}" if kept else "")
         i = k
     return "".join(out)
+
+
+def _unicode(tex: str, end: int) -> str:
+    """KaTeX's ``\\char"HEX`` for MathJax's ``\\unicode[font]{x2200}``/``{8704}``; "" when unreadable."""
+    arg_end = _arguments_end(tex, end, 1, True)
+    if arg_end < 0:
+        return ""
+    code = _strip_braces(tex[optional_end(tex, end) : arg_end]).strip().lower().removeprefix("#")
+    try:
+        value = int(code[1:], 16) if code.startswith("x") else int(code)
+    except ValueError:
+        return ""
+    return f'{{\\char"{value:X}}}' if 0x20 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF else ""
 
 
 def _strip_braces(arg: str) -> str:

@@ -40,10 +40,104 @@ function defineMacros(id, defs) {
   macroSets.set(id, macros);
 }
 
+// KaTeX's MathML has a few constructs the W3C checker (vnu) rejects, and every page must
+// validate: an <mo> holding elements (\mathop{\text{…}}, \overset{…}{=}), CSS colour names
+// in mathcolor (MathML allows only #hex and the 16 HTML 4 names), width on <mtd> (\tag).
+const HTML4_COLOURS = new Set(
+  "aqua black blue fuchsia gray green lime maroon navy olive purple red silver teal white yellow".split(" "),
+);
+const COLOUR_STYLE = { mathcolor: "color", mathbackground: "background-color" };
+
+function isText(node) {
+  return node.text !== undefined && node.type === undefined;
+}
+
+function addStyle(node, declaration) {
+  const style = node.attributes.style;
+  node.attributes.style = style ? `${style.replace(/;?\s*$/, "")};${declaration}` : declaration;
+}
+
+function textOf(node) {
+  // The text of a node made only of token elements (<mi>, <mtext> …) and text, else null.
+  if (isText(node)) return node.text;
+  if (!["mi", "mn", "mo", "mtext"].includes(node.type) || Object.keys(node.attributes).length) return null;
+  if (!node.children.every(isText)) return null;
+  return node.children.map((child) => child.text).join("");
+}
+
+const FIXED_ARITY = new Set(["msub", "msup", "msubsup", "mover", "munder", "munderover", "mfrac", "mroot"]);
+const SIZES = ["height", "width", "minHeight", "minWidth", "maxHeight", "maxWidth"];
+
+function tidyHtml(node) {
+  // A negative height is invalid CSS that browsers drop; drop it here so the page validates.
+  for (const size of SIZES) {
+    if (node.style && /^-/.test(node.style[size] || "")) delete node.style[size];
+  }
+  (node.children || []).forEach(tidy);
+}
+
+function wrapFragments(node) {
+  // \operatorname in a script gives <msub> a fragment (<mi>diag</mi><mo>&#x2061;</mo>) as one
+  // child, which serialises as two: <msub> then has three children. Wrap such fragments in <mrow>.
+  node.children = node.children.map((child) =>
+    typeof child.type !== "string" && Array.isArray(child.children) && !isText(child)
+      ? new node.constructor("mrow", child.children)
+      : child,
+  );
+}
+
+function tidy(node) {
+  if (!node || isText(node)) return;
+  if (!node.attributes || typeof node.type !== "string") {
+    tidyHtml(node);
+    return;
+  }
+  node.children.forEach(tidy);
+  if (FIXED_ARITY.has(node.type)) wrapFragments(node);
+  for (const [name, value] of Object.entries(node.attributes)) {
+    if (value === "") delete node.attributes[name]; // e.g. columnspacing="" on an empty aligned
+  }
+  if (node.type === "mo" && !node.children.every(isText)) {
+    const texts = node.children.map(textOf);
+    const text = texts.every((t) => t !== null) ? firstText(node) : null; // reuse one: KaTeX hides the class
+    if (text) {
+      text.text = texts.join("");
+      node.children = [text];
+    } else {
+      node.type = "mrow";
+      for (const name of Object.keys(node.attributes)) {
+        if (!["mathcolor", "mathbackground", "style", "href", "id"].includes(name)) delete node.attributes[name];
+      }
+    }
+  }
+  for (const [attribute, property] of Object.entries(COLOUR_STYLE)) {
+    const colour = node.attributes[attribute];
+    if (colour && !/^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(colour) && !HTML4_COLOURS.has(colour.toLowerCase())) {
+      delete node.attributes[attribute];
+      addStyle(node, `${property}:${colour}`);
+    }
+  }
+  if (node.type === "mtd" && node.attributes.width) {
+    addStyle(node, `width:${node.attributes.width}`);
+    delete node.attributes.width;
+  }
+}
+
+function firstText(node) {
+  if (isText(node)) return node;
+  for (const child of node.children) {
+    const found = firstText(child);
+    if (found) return found;
+  }
+  return null;
+}
+
 function render(request) {
   const macros = request.m == null ? {} : { ...(macroSets.get(request.m) || {}) };
   try {
-    const html = katex.renderToString(request.tex, { ...OPTIONS, displayMode: Boolean(request.display), macros });
+    const tree = katex.__renderToDomTree(request.tex, { ...OPTIONS, displayMode: Boolean(request.display), macros });
+    tidy(tree);
+    const html = tree.toMarkup();
     return { ok: true, html };
   } catch (error) {
     const where = error.position === undefined ? "" : ` (at character ${error.position})`;
