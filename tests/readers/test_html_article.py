@@ -18,7 +18,7 @@ from kexue_archive.tex import scan
 from kexue_archive.text import squash
 
 HTML = FIXTURES / "html"
-ARTICLES = sorted(p.name for p in HTML.glob("article-*.html")) + ["garbage.html"]
+ARTICLES = [*sorted(p.name for p in HTML.glob("article-*.html")), "garbage.html"]
 #: Never article text: the page furniture around #PostContent and its tail.
 BOILERPLATE = (
     "转载到请包括本文地址", "更详细的转载事宜", "如果您还有什么疑惑", "打赏", "如果您需要引用", "@online", "kexuefm-",
