@@ -57,8 +57,9 @@ def read(text: str, file: str) -> Reading:
     links = []
     for node in (soup.select_one("#PostContent") or soup.body or soup).descendants:
         if isinstance(node, NavigableString) and not isinstance(node, Comment):
-            if node.find_parent("a") is None:
-                _heading(str(node).strip(), line_of(node), state)
+            words = str(node).strip()
+            if words and (YEAR.search(words) or MONTH.match(words)) and node.find_parent("a") is None:
+                _heading(words, line_of(node), state)
         elif isinstance(node, Tag) and node.name == "a":
             url = canonical_url(str(node.get("href") or ""))
             day = _day_before(node)

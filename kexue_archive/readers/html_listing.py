@@ -33,11 +33,13 @@ from .html_text import paragraphs, parse
 
 ENTRY = ".Post"
 HEAD = ".title-wrap h2"
-_MARKERS = re.compile(r"点击阅读全文|class=\"[^\"]*\bmore\b|title-wrap[^>]*>\s*<h2", re.IGNORECASE)
+_MARKERS = re.compile(r"点击阅读全文|title-wrap[^>]*>\s*<h2", re.IGNORECASE)
+#: An article page's own title: whatever else it links to, it is not a listing.
+_ARTICLE_TITLE = re.compile(r"title-wrap[^>]*>\s*<h1", re.IGNORECASE)
 
 
 def sniff(text: str) -> bool:
-    return is_html(text) and bool(_MARKERS.search(text))
+    return is_html(text) and bool(_MARKERS.search(text)) and not _ARTICLE_TITLE.search(text)
 
 
 def read(text: str, file: str) -> Reading:

@@ -107,6 +107,10 @@ def _flatten(node: Tag | NavigableString, out: list[str]) -> None:
             out.append(str(node))
         return
     name = node.name
+    tex = math_script(node)
+    if tex is not None:
+        out.append(tex)
+        return
     if name in SKIP or _is_rendered_math(node):
         return
     if name == "br":
@@ -126,6 +130,18 @@ def _flatten(node: Tag | NavigableString, out: list[str]) -> None:
 def _is_rendered_math(tag: Tag) -> bool:
     """MathJax output saved with the page: the raw TeX is kept next to it."""
     return tag.name.startswith("mjx-") or any(c.startswith("MathJax") for c in classes(tag))
+
+
+def math_script(tag: Tag) -> str | None:
+    """The TeX MathJax 2 moved into ``<script type="math/tex">`` when the page was saved
+    after typesetting, given back its delimiters; None for any other tag."""
+    kind = str(tag.get("type") or "")
+    if tag.name != "script" or not kind.startswith("math/tex"):
+        return None
+    tex = tag.get_text()
+    if "mode=display" not in kind:
+        return f"${tex}$"
+    return tex if tex.lstrip().startswith("\\begin{") else f"$${tex}$$"
 
 
 def caption_of(figure: Tag) -> str:
@@ -177,6 +193,9 @@ class Blocks:
             if isinstance(child, NavigableString):
                 if not isinstance(child, _NOT_TEXT):
                     run.append(child)
+                continue
+            if isinstance(child, Tag) and math_script(child) is not None:
+                run.append(child)
                 continue
             if not isinstance(child, Tag) or child.name in SKIP or _is_rendered_math(child):
                 continue
