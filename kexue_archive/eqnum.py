@@ -49,11 +49,14 @@ class Numbered:
 
     texs:    each formula rewritten: explicit ``\\tag``s, no ``\\label``, references resolved.
     anchors: for each formula, the HTML ids of the numbered lines it holds.
+    shown:   for each formula, the tags its environments' lines show (``(3)``, or ``x`` for
+             ``\\tag*{x}``), in order: KaTeX leaves them out of its MathML, the renderer puts them back.
     labels:  label -> (text shown by ``\\ref``, anchor id).
     """
 
     texs: tuple[str, ...]
     anchors: tuple[tuple[str, ...], ...]
+    shown: tuple[tuple[str, ...], ...]
     labels: dict[str, tuple[str, str]]
 
 
@@ -64,20 +67,24 @@ class _Counter:
         self.prefix, self.number, self.tags = prefix, 0, 0
         self.labels: dict[str, tuple[str, str]] = {}
         self.anchors: list[str] = []
+        self.shown: list[str] = []
 
-    def line(self, row: str, numbered: bool) -> str:
+    def line(self, row: str, numbered: bool, in_environment: bool = True) -> str:
         """One line of a display: strip its labels, give it a number (or honour its tag)."""
         row, labels, tag, nonumber = _line_marks(row)
         text = None
         if tag is not None:
             self.tags += 1
-            text, anchor = tag, f"{self.prefix}t{self.tags}"
+            text, anchor = tag[0], f"{self.prefix}t{self.tags}"
+            shown = text if tag[1] else f"({text})"
         elif numbered and not nonumber and row.strip():
             self.number += 1
-            text, anchor = str(self.number), f"{self.prefix}{self.number}"
+            text, anchor, shown = str(self.number), f"{self.prefix}{self.number}", f"({self.number})"
             row = f"{row}\\tag{{{self.number}}}"
         if text is not None:
             self.anchors.append(anchor)
+            if in_environment:
+                self.shown.append(shown)
         for label in labels:
             self.labels.setdefault(label, (text, anchor) if text is not None else ("??", ""))
         return row
@@ -93,9 +100,12 @@ def _tokens(tex: str) -> list[tuple[int, int, str]]:
     return out
 
 
-def _line_marks(row: str) -> tuple[str, list[str], str | None, bool]:
-    """``row`` without ``\\label``/``\\nonumber``/``\\notag``, its labels, its ``\\tag`` text, whether unnumbered."""
-    out, labels, tag, nonumber, at = [], [], None, False, 0
+def _line_marks(row: str) -> tuple[str, list[str], tuple[str, bool] | None, bool]:
+    """``row`` without ``\\label``/``\\nonumber``/``\\notag``; its labels; its ``\\tag`` (text, starred); unnumbered?"""
+    out: list[str] = []
+    labels: list[str] = []
+    tag: tuple[str, bool] | None = None
+    nonumber, at = False, 0
     for start, end, name in _tokens(row):
         if start < at:
             continue
@@ -103,14 +113,15 @@ def _line_marks(row: str) -> tuple[str, list[str], str | None, bool]:
             out.append(row[at:start])
             nonumber, at = True, end
         elif name in ("label", "tag"):
-            arg_at = end + 1 if name == "tag" and row.startswith("*", end) else end
+            starred = name == "tag" and row.startswith("*", end)
+            arg_at = end + 1 if starred else end
             arg_end = argument_end(row, arg_at)
             if arg_end < 0:
                 continue
             text = row[skip_space(row, arg_at) : arg_end].strip()
             text = text[1:-1].strip() if text.startswith("{") else text
             if name == "tag":
-                tag = tag if tag is not None else text
+                tag = tag if tag is not None else (text, starred)
                 continue
             out.append(row[at:start])
             labels.append(text)
@@ -189,7 +200,7 @@ def _number_formula(tex: str, counter: _Counter) -> str:
         rest.append("\0")  # where the environment goes back
         i = end
     rest.append(tex[i:])
-    outside = counter.line("".join(rest), numbered=False)
+    outside = counter.line("".join(rest), numbered=False, in_environment=False)  # KaTeX shows these itself
     pieces = iter(env for _, env in out)
     return re.sub("\0", lambda _m: next(pieces), outside)
 
@@ -217,10 +228,11 @@ def _resolve(tex: str, labels: dict[str, tuple[str, str]]) -> str:
 def number_equations(texs: Sequence[str], article_id: str) -> Numbered:
     """Number the formulas ``texs`` of one article (in order); anchors are ``eq-<article_id>-<n>``."""
     counter = _Counter(f"eq-{re.sub(r'[^A-Za-z0-9]', '', article_id)}-")
-    numbered, anchors = [], []
+    numbered, anchors, shown = [], [], []
     for tex in map(clean, texs):  # clean: no NUL, which marks where environments go back
-        before = len(counter.anchors)
+        before, shown_before = len(counter.anchors), len(counter.shown)
         numbered.append(_number_formula(tex, counter))
         anchors.append(tuple(counter.anchors[before:]))
+        shown.append(tuple(counter.shown[shown_before:]))
     resolved = tuple(_resolve(tex, counter.labels) for tex in numbered)
-    return Numbered(resolved, tuple(anchors), counter.labels)
+    return Numbered(resolved, tuple(anchors), tuple(shown), counter.labels)

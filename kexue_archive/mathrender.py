@@ -70,11 +70,16 @@ class RenderedMath:
 
 @dataclass(frozen=True)
 class Request:
-    """One formula for KaTeX. macros: the ``\\def…`` definitions in force for it ("" for none)."""
+    """One formula for KaTeX.
+
+    macros: the ``\\def…`` definitions in force for it ("" for none).
+    tags:   what its environments' numbered lines show, in order (eqnum.Numbered.shown).
+    """
 
     tex: str
     display: bool
     macros: str
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,7 @@ def _feed(stdin: IO[bytes], requests: Iterable[Request]) -> None:
             if r.macros and r.macros not in sets:
                 sets[r.macros] = str(len(sets))
                 stdin.write(_line({"defs": r.macros, "id": sets[r.macros]}))
-            stdin.write(_line({"tex": r.tex, "display": r.display, "m": sets.get(r.macros)}))
+            stdin.write(_line({"tex": r.tex, "display": r.display, "m": sets.get(r.macros), "tags": r.tags}))
         stdin.close()
     except OSError:  # BrokenPipe: Node was stopped (timeout) or crashed; _answers reports it
         pass
@@ -234,13 +239,13 @@ def _prepare(article: Article) -> _Prepared:
             macros.setdefault(d.name, d)
     requests: list[Request | None] = []
     refusals: list[str] = []
-    for m, tex, found in zip(article.math, numbered.texs, defs, strict=True):
+    for m, tex, found, tags in zip(article.math, numbered.texs, defs, numbered.shown, strict=True):
         macros.update((d.name, d) for d in found)
         too_long = len(m.tex) > MAX_TEX_CHARS
         refusals.append(f"formula too long ({len(m.tex)} characters, the limit is {MAX_TEX_CHARS})" if too_long else "")
         arity = {name: d.nargs for name, d in macros.items()}
         macro_tex = "".join(d.tex for d in macros.values())
-        requests.append(None if too_long else Request(texfix.brace_scripts(tex, arity), m.display, macro_tex))
+        requests.append(None if too_long else Request(texfix.brace_scripts(tex, arity), m.display, macro_tex, tags))
     return _Prepared(requests, refusals, numbered.anchors)
 
 

@@ -3,7 +3,8 @@
 // Usage: node render_math.cjs <path of the katex package>
 // stdin, one JSON object per line:
 //   {"defs": "<TeX>", "id": "<name>"}        define macro set <name> (\def…\def…), no reply
-//   {"tex": "<TeX>", "display": bool, "m": "<name>"|null}   render; exactly one reply line:
+//   {"tex": "<TeX>", "display": bool, "m": "<name>"|null, "tags": ["(1)", …]}
+//       render; exactly one reply line (tags: what the numbered lines show, see fillTags):
 //   {"ok": true, "html": "…"}  or  {"ok": false, "error": "…"}
 // stdout starts with {"ready": "<katex version>"} once KaTeX is loaded.
 // Called by kexue_archive/mathrender.py, which owns timeouts and fallbacks.
@@ -123,10 +124,38 @@ function tidy(node) {
   }
 }
 
+function fillTags(node, tags, proto) {
+  // For \tag on lines of align*/gather*/equation*, KaTeX's MathML holds an empty
+  // <mtd class="mml-eqn-num"> that its CSS fills from a page-wide counter: wrong numbers for
+  // screen readers. Put the real tag there instead. (KaTeX shares one such <mtd> object
+  // between all the lines of a table, so each occurrence is replaced, never mutated.)
+  if (!node || isText(node) || !Array.isArray(node.children)) return;
+  node.children = node.children.map((child) => {
+    if (child && child.type === "mtd" && (child.classes || []).includes("mml-eqn-num")) {
+      const tag = tags.shift();
+      const text = tag === undefined || !proto ? [] : [Object.assign(Object.create(Object.getPrototypeOf(proto)), { text: tag })];
+      return new child.constructor("mtd", text.length ? [new child.constructor("mtext", text)] : []);
+    }
+    fillTags(child, tags, proto);
+    return child;
+  });
+}
+
 function firstText(node) {
   if (isText(node)) return node;
-  for (const child of node.children) {
+  for (const child of node.children || []) {
     const found = firstText(child);
+    if (found) return found;
+  }
+  return null;
+}
+
+function findMath(node) {
+  // The <math> element inside KaTeX's HTML tree.
+  if (!node || isText(node)) return null;
+  if (node.type === "math") return node;
+  for (const child of node.children || []) {
+    const found = findMath(child);
     if (found) return found;
   }
   return null;
@@ -137,6 +166,8 @@ function render(request) {
   try {
     const tree = katex.__renderToDomTree(request.tex, { ...OPTIONS, displayMode: Boolean(request.display), macros });
     tidy(tree);
+    const math = findMath(tree);
+    fillTags(math, [...(request.tags || [])], firstText(math));
     const html = tree.toMarkup();
     return { ok: true, html };
   } catch (error) {
