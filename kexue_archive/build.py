@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from . import archive as store
 from .archive import Ledger, Writer
@@ -24,6 +24,9 @@ from .readers import read_text
 from .records import Article, Dump, Problem
 from .sources import decode, survey
 from .state import Change, State, Update
+
+if TYPE_CHECKING:
+    from .render import SiteResult
 
 #: Bump when a reader changes what it extracts: every dump is then read again.
 READER_VERSION = 1
@@ -43,6 +46,7 @@ class BuildResult:
     problems: tuple[Problem, ...]
     new_problems: tuple[Problem, ...]
     seconds: float
+    site: SiteResult | None = None
 
     @property
     def merged(self) -> int:
@@ -62,8 +66,10 @@ def quietly(items: Iterable[T], label: str, total: int) -> Iterable[T]:
     return items
 
 
-def build(seeds: Path, root: Path, *, full: bool = False, progress: Progress | None = None) -> BuildResult:
-    """Bring the archive in ``root`` up to date with the dumps in ``seeds``."""
+def build(
+    seeds: Path, root: Path, *, full: bool = False, progress: Progress | None = None, site: Path | None = None
+) -> BuildResult:
+    """Bring the archive in ``root`` up to date with the dumps in ``seeds``, then the site in ``site``."""
     started = time.perf_counter()
     progress = progress or quietly
     with locked(root), State(root / ".cache" / "state.sqlite") as state:
@@ -102,10 +108,16 @@ def build(seeds: Path, root: Path, *, full: bool = False, progress: Progress | N
         writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))
         writer.write(root / "report.txt", report(counts, problems).encode())
         writer.write(root / "manifest.yaml", done.to_yaml())
+        rendered = None
+        if site is not None:  # the site follows the archive; its own state file is written last
+            from .render import render_site  # Jinja, Markdown and KaTeX only when a site is wanted
+
+            rendered = render_site(site, store.load_articles(root), problems, full=full, cache_dir=root / ".cache" / "math")
     return BuildResult(
         dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], written=writer.written,
         removed=writer.removed, change=change, problems=tuple(problems),
         new_problems=tuple(p for ledger in fresh for p in ledger.problems), seconds=time.perf_counter() - started,
+        site=rendered,
     )
 
 

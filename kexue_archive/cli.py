@@ -39,6 +39,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="exit 1 when the archive has warnings or errors")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
     p.add_argument("-v", "--verbose", action="store_true", help="print every problem, not only new ones")
+    p.add_argument("--site", type=Path, default=Path("site"), help="where the static site is rendered (default: site)")
     p.set_defaults(run=cmd_build)
 
     p = sub.add_parser("list", help="list archived articles")
@@ -58,7 +59,7 @@ def parser() -> argparse.ArgumentParser:
     _paths(p, seeds=True)
     p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="dump files, or folders holding them")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
-    p.set_defaults(run=cmd_add, full=False, strict=False, verbose=False)
+    p.set_defaults(run=cmd_add, full=False, strict=False, verbose=False, site=Path("site"))
 
     p = sub.add_parser("search", help="search the archive (Chinese, English, TeX)", epilog=SEARCH_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,6 +75,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--field", choices=("title", "excerpt", "math"), help="search only this field")
     p.add_argument("--json", action="store_true", help="print the hits as a JSON list")
     p.set_defaults(run=cmd_search)
+
+    p = sub.add_parser("serve", help="serve the site at http://127.0.0.1:PORT (this machine only)")
+    p.add_argument("--site", type=Path, default=Path("site"), help="site folder (default: site)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    p.set_defaults(run=cmd_serve)
     return top
 
 
@@ -98,7 +104,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     if not args.seeds.is_dir():
         raise UserError(f"no seeds folder at {args.seeds}", "put crawled dumps in seeds/ or pass --seeds DIR")
-    result = build(args.seeds, args.archive, full=args.full, progress=_progress(args.quiet))
+    result = build(args.seeds, args.archive, full=args.full, progress=_progress(args.quiet), site=args.site)
     shown = result.problems if args.verbose else result.new_problems
     for problem in shown:
         if not args.quiet or problem.severity == "error":
@@ -113,8 +119,16 @@ def summary(r: BuildResult, root: Path) -> str:
     return (
         f"{r.records} records from {r.dumps} dumps ({r.new_dumps} new, {r.sightings} sightings, "
         f"{r.merged} merged); {r.written} files written, {r.removed} removed; "
-        f"{len(r.problems)} problems (see {root / 'report.txt'}); {r.seconds:.2f}s"
+        f"{len(r.problems)} problems (see {root / 'report.txt'}); "
+        + (f"site: {r.site.rendered}/{r.site.pages} pages drawn, {r.site.math_errors} formulas shown as TeX; " if r.site else "")
+        + f"{r.seconds:.2f}s"
     )
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .site_serve import serve
+
+    return serve(args.site, args.port)
 
 
 def _progress(quiet: bool) -> Progress | None:

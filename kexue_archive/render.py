@@ -222,4 +222,6 @@ def _remove_stale(site: Path, gone: Iterable[str], writer: Writer) -> int:
             writer.remove(safe_target(site, rel))
         except ValueError:
             continue  # a tampered state file naming a path outside the site: never touch it
+        except FileNotFoundError:
+            continue  # a concurrent render removed it first
     return writer.removed - before
