@@ -14,7 +14,10 @@ Layouts (each file is one dump, 20–50 articles):
 * text listing: title line, ``By 苏剑林 | YYYY-MM-DD | N位读者 | 引用`` with the
   first paragraph glued after 引用, one paragraph per line, ``最近评论`` sidebar;
 * text home: optional site header, ``D Mon`` date box, title, blank-line
-  separated paragraphs, captions printed twice, ``点击阅读全文...``.
+  separated paragraphs, captions printed twice, ``点击阅读全文...``;
+* HTML listing page as saved from the blog's Typecho theme: ``.Post`` entries
+  with date box, ``h2`` title link, by-line, ``.PostContent`` paragraphs,
+  ``h2`` headings and ``typecho-caption`` figures.
 
 About 10% of articles are seen again in a later "re-crawl" dump: with the
 NFKC-normalised title half the time, a higher reader count, the other layout
@@ -37,6 +40,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
+from html import escape
 from pathlib import Path
 
 from kexue_archive.readers import read_text
@@ -279,6 +283,63 @@ def home_dump(items: list[GenArticle], rng: random.Random, *, nfkc_titles: bool 
     return "\n\n".join(blocks) + "\n"
 
 
+_HTML_HEAD = """<!DOCTYPE html>
+<html lang="zh-CN">
+<head>
+<meta charset="UTF-8" />
+<title>科学空间|Scientific Spaces - 第 {page} 页</title>
+</head>
+<body>
+<div id="wrapper">
+<div id="header"><div id="logo"><a href="https://kexue.fm/">科学空间|Scientific Spaces</a></div></div>
+<div id="main">
+<div id="content">
+"""
+_HTML_TAIL = """</div>
+<div id="sidebar"><div class="widget"><h3>最近评论</h3><ul class="widget-list">
+<li><a href="https://kexue.fm/archives/9473#comment-21093">苏剑林</a>: 不一样，Lion推荐$\\beta_1=0.9$...</li>
+</ul></div></div>
+</div>
+</div>
+</body>
+</html>
+"""
+
+
+def url_of(a: GenArticle) -> str:
+    return f"https://kexue.fm/archives/{10000 + a.index}"
+
+
+def _html_para(p: Para) -> str:
+    text = escape(p.text, quote=False)
+    if p.kind == "heading":
+        return f"<h2>{text}</h2>"
+    if p.kind == "caption":
+        src = "https://kexue.fm/usr/uploads/2022/11/1659347937.png"
+        return (f'<div class="typecho-caption"><a href="{src}"><img src="{src}" alt="{escape(p.text)}" /></a>'
+                f'<p class="typecho-caption-text">{text}</p></div>')
+    return "<p>" + text.replace("\n", "<br />\n") + "</p>"
+
+
+def html_listing_dump(items: list[GenArticle], page: int) -> str:
+    """A listing page as saved from the live blog (Typecho theme): ``.Post`` entries."""
+    out = [_HTML_HEAD.format(page=page)]
+    for a in items:
+        day = dt.date.fromisoformat(a.date)
+        title, url = escape(a.title), url_of(a)
+        out.append(
+            '<div class="Post">\n<div class="PostHead">\n'
+            f'<div class="dateBox"><span class="date">{day.day}</span> <span class="month">{MONTHS[day.month - 1]}</span></div>\n'
+            f'<div class="title-wrap"><h2 class="title"><a href="{url}" title="{title}">{title}</a></h2></div>\n'
+            f'<div class="submitted">By {AUTHOR} | {a.date} | {a.readers}位读者 | <a href="{url}#how_to_cite">引用</a></div>\n'
+            '</div>\n<div class="PostContent">\n'
+            + "\n".join(_html_para(p) for p in a.paras)
+            + f'\n<p class="more"><a href="{url}" title="{title}">点击阅读全文...</a></p>\n</div>\n</div>\n'
+        )
+    out.append(_HTML_TAIL)
+    return "".join(out)
+
+
 def _chunks(items: list[GenArticle], rng: random.Random) -> Iterator[list[GenArticle]]:
     at = 0
     while at < len(items):
@@ -297,9 +358,13 @@ def generate(n: int, out_dir: Path, seed: int = 0) -> list[Path]:
     items = sorted(articles(0, n, seed), key=lambda a: (a.date, a.index), reverse=True)
     paths = []
     for k, chunk in enumerate(_chunks(items, rng)):
-        home = rng.random() < 0.4
-        text = home_dump(chunk, rng) if home else listing_dump(chunk)
-        paths.append(_write(out_dir / f"{k:05d}_{'home' if home else 'listing'}.txt", text))
+        roll = rng.random()
+        if roll < 0.3:
+            paths.append(_write(out_dir / f"{k:05d}_home.txt", home_dump(chunk, rng)))
+        elif roll < 0.55:
+            paths.append(_write(out_dir / f"{k:05d}_listing.html", html_listing_dump(chunk, k + 1)))
+        else:
+            paths.append(_write(out_dir / f"{k:05d}_listing.txt", listing_dump(chunk)))
     again = sorted(rng.sample(items, round(n * DUPLICATE_RATE)), key=lambda a: (a.date, a.index), reverse=True)
     for k, chunk in enumerate(_chunks(again, rng)):
         nf = rng.random() < 0.5

@@ -42,8 +42,8 @@ def test_dumps_hold_20_to_50_articles_in_both_text_layouts(generated: tuple[Path
     _, paths = generated
     originals = [p for p in paths if not p.name.startswith("recrawl")]
     kinds = Counter(kind.name if (kind := kind_of(p.read_text())) else None for p in paths)
-    assert set(kinds) == {"text-listing", "text-home"}
-    sizes = [p.read_text().count("位读者 | 引用" if "listing" in p.name else "点击阅读全文...") for p in originals]
+    assert set(kinds) == {"text-listing", "text-home", "html-listing"}
+    sizes = [p.read_text().count("位读者 |" if "listing" in p.name else "点击阅读全文...") for p in originals]
     assert all(20 <= n <= 50 for n in sizes[:-1])  # the last page holds what is left
     assert sum(sizes) == N
 
@@ -63,6 +63,7 @@ def test_build_gives_one_clean_record_per_article(generated: tuple[Path, list[Pa
         assert record.title == art.title  # the full-width original wins over an NFKC copy
         assert record.date in (art.date, "--" + art.date[5:])
         assert 200 <= len(record.excerpt) <= 600
+    assert sum(a.url is not None for a in records) >= N // 10  # HTML pages give the article's address
 
 
 def test_content_has_series_full_width_titles_and_math() -> None:
