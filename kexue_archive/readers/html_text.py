@@ -12,15 +12,15 @@ line (that would read as a paragraph break). Figures keep their caption once.
 
 BeautifulSoup's lxml builder records no source lines (only html.parser does),
 so :func:`parse` stamps each tag with the line libxml2 reports for the same
-element in its own parse of the same text: both parses see the same events.
+element in its own parse of the same text (lxml, fed the same way): both see the
+same parser events, so the elements pair up in document order.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
+from difflib import SequenceMatcher
 
-import lxml.html
 from bs4 import BeautifulSoup, Tag
 from bs4.element import Comment, Declaration, Doctype, NavigableString, ProcessingInstruction
 from lxml import etree
@@ -41,34 +41,60 @@ CONTAINER = frozenset({"div", "blockquote", "section", "article", "main", "cente
 #: Where an article body's tail starts: reprint notice box, tip jar, citation.
 TAIL_IDS = frozenset({"content_tips", "pay", "how_to_cite", "comments", "tools"})
 _NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def parse(text: str) -> BeautifulSoup:
     """BeautifulSoup over lxml, with ``sourceline`` set on every tag it can."""
+    text = text.replace("\x00", "\ufffd")  # libxml2 stops at a NUL; a crawl can hold one
     soup = BeautifulSoup(text, "lxml")
     _stamp_lines(soup, text)
     return soup
 
 
 def _stamp_lines(soup: BeautifulSoup, text: str) -> None:
-    try:  # the declaration is one line: blank it out rather than shift the lines
-        tree = lxml.html.document_fromstring(_XML_DECLARATION.sub("", text, count=1) or " ")
-    except (etree.ParserError, ValueError):  # empty or unparseable: leave lines unknown
+    """Pair our tags with libxml2's elements in document order and copy their lines.
+
+    On well-formed pages the two sequences are identical. On badly broken
+    markup they can differ by a few recovered tags; then only the tags that
+    align are stamped, and the others fall back to their parent's line.
+    """
+    tree = _libxml2_tree(text)
+    if tree is None:
         return
     elements = [e for e in tree.iter() if isinstance(e.tag, str)]
     tags = soup.find_all(True)
-    if len(elements) != len(tags) or any(e.tag != t.name for e, t in zip(elements, tags, strict=True)):
-        return  # the two parses disagree: no line is better than a wrong one
-    for element, tag in zip(elements, tags, strict=True):
-        tag.sourceline = element.sourceline
+    theirs, ours = [str(e.tag) for e in elements], [t.name for t in tags]
+    if theirs == ours:
+        pairs: Iterable[tuple[int, int]] = zip(range(len(ours)), range(len(ours)), strict=True)
+    else:
+        blocks = SequenceMatcher(None, theirs, ours, autojunk=False).get_matching_blocks()
+        pairs = ((a + k, b + k) for a, b, size in blocks for k in range(size))
+    for a, b in pairs:
+        tags[b].sourceline = elements[a].sourceline
+
+
+def _libxml2_tree(text: str) -> etree._Element | None:
+    """The tree libxml2 builds when fed the text the way BeautifulSoup feeds it.
+
+    Push mode (``feed``), like bs4's lxml builder: libxml2's push and pull
+    parsers recover differently from broken markup (a stray ``</html>`` ends
+    a pull parse, not a push parse).
+    """
+    parser = etree.HTMLParser(recover=True)
+    try:
+        parser.feed(text)
+        return parser.close()
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):  # nothing parseable: lines unknown
+        return None
 
 
 def line_of(node: Tag | NavigableString | None, default: int = 1) -> int:
-    """The source line of ``node``, else of its nearest ancestor that has one.
+    """The source line of ``node``, else of the nearest tag before it that has one.
 
     A bare string starts where the tag before it ends (or its parent starts),
-    plus the line breaks before its first visible character.
+    plus the line breaks before its first visible character. A tag libxml2
+    did not keep (markup after a stray ``</html>``) gets the line of the
+    nearest stamped tag before it: a lower bound, never past the truth.
     """
     if isinstance(node, NavigableString):
         text = str(node)
@@ -77,11 +103,16 @@ def line_of(node: Tag | NavigableString | None, default: int = 1) -> int:
         if isinstance(previous, Tag) and previous.sourceline:
             return int(previous.sourceline) + str(previous).count("\n") + lead
         return line_of(node.parent, default) + lead
-    while node is not None:
-        if node.sourceline:
-            return int(node.sourceline)
-        node = node.parent
-    return default
+    if node is None:
+        return default
+    if node.sourceline:
+        return int(node.sourceline)
+    before = node.find_previous(_stamped)
+    return int(before.sourceline) if isinstance(before, Tag) and before.sourceline else default
+
+
+def _stamped(tag: Tag) -> bool:
+    return bool(tag.sourceline)
 
 
 def classes(tag: Tag) -> list[str]:
