@@ -110,9 +110,11 @@ def build(
         writer.write(root / "manifest.yaml", done.to_yaml())
         rendered = None
         if site is not None:  # the site follows the archive; its own state file is written last
-            from .render import render_site  # Jinja, Markdown and KaTeX only when a site is wanted
+            from .render import render_site, up_to_date  # Jinja, Markdown and KaTeX only when a site is wanted
 
-            rendered = render_site(site, store.load_articles(root), problems, full=full, cache_dir=root / ".cache" / "math")
+            if full or not up_to_date(site, done.digest):
+                rendered = render_site(site, store.load_articles(root), problems, full=full,
+                                       cache_dir=root / ".cache" / "math", key=done.digest)
     return BuildResult(
         dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], written=writer.written,
         removed=writer.removed, change=change, problems=tuple(problems),

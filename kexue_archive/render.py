@@ -15,6 +15,7 @@ simply redone by the next build.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -67,14 +68,21 @@ def environment(templates: Path = TEMPLATES) -> Environment:
 
 
 def safe_target(root: Path, rel: str) -> Path:
-    """``root / rel``, refusing any path that could land outside ``root``."""
+    """``root / rel``, refusing any path that could land outside ``root`` (symlinks included)."""
     if not _SAFE_PATH.fullmatch(rel) or ".." in rel.split("/"):
         raise ValueError(f"unsafe site path {rel!r}")
     target = root / rel
-    base = root.resolve()
-    if not target.resolve().is_relative_to(base):
+    if not _resolved(str(target.parent)).is_relative_to(_resolved(str(root))):
         raise ValueError(f"site path {rel!r} leaves {root}")
+    if target.is_symlink():
+        raise ValueError(f"site path {rel!r} is a symbolic link")
     return target
+
+
+@functools.lru_cache(maxsize=256)
+def _resolved(folder: str) -> Path:
+    """Folders resolve once per process: a site has a handful, and pages by the thousand."""
+    return Path(folder).resolve()
 
 
 def sanitise(articles: Iterable[Article]) -> tuple[list[Article], list[Problem]]:
@@ -88,7 +96,7 @@ def sanitise(articles: Iterable[Article]) -> tuple[list[Article], list[Problem]]
             continue
         kept.append(replace(
             a, title=a.title and clean(a.title), author=a.author and clean(a.author), url=a.url and clean(a.url),
-            excerpt=clean(a.excerpt), math=scan(clean(a.excerpt)).math,
+            excerpt=clean(a.excerpt), math=a.math if clean(a.excerpt) == a.excerpt else scan(clean(a.excerpt)).math,
             aliases=tuple(x for x in a.aliases if SAFE_ID.fullmatch(x)),
         ))
     return kept, problems
@@ -110,8 +118,11 @@ def _digest(*parts: str | bytes) -> str:
 
 
 def inputs_digest(templates: Path, assets: Sequence[tuple[str, bytes]]) -> str:
-    """What every page depends on: renderer version, templates, assets, KaTeX."""
+    """What every page depends on: the program (any module, the KaTeX runner), templates, assets, KaTeX."""
     parts: list[str | bytes] = [str(SITE_VERSION), katex_version()]
+    package = Path(__file__).resolve().parent
+    for path in sorted([*package.rglob("*.py"), *package.rglob("*.cjs")]):
+        parts += [path.relative_to(package).as_posix(), path.read_bytes()]
     for path in sorted(templates.rglob("*.html")):
         parts += [path.relative_to(templates).as_posix(), path.read_bytes()]
     for name, data in assets:
@@ -119,15 +130,27 @@ def inputs_digest(templates: Path, assets: Sequence[tuple[str, bytes]]) -> str:
     return _digest(*parts)
 
 
+def up_to_date(site: Path, key: str, templates: Path = TEMPLATES) -> bool:
+    """True when the site was last rendered from the records ``key`` names, with
+    this program, templates and assets, and every page is still there: the
+    build then need not even load the records."""
+    state = load_state(site)
+    if state.get("key") != _digest(inputs_digest(templates, static_assets()), key):
+        return False
+    return all((site / rel).is_file() for rel in [*state.get("pages", {}), "assets/search-index.js", "assets/fold.js"])
+
+
 def page_digest(base: str, page: Page) -> str:
     return _digest(base, page.template, json.dumps(page.context, sort_keys=True, ensure_ascii=False))
 
 
 def render_site(site: Path, articles: Sequence[Article], problems: Sequence[Problem] = (), *,
-                templates: Path = TEMPLATES, full: bool = False, cache_dir: Path | None = None) -> SiteResult:
+                templates: Path = TEMPLATES, full: bool = False, cache_dir: Path | None = None,
+                key: str | None = None) -> SiteResult:
     """Bring the site in ``site`` up to date with ``articles``; returns what it did.
 
-    ``cache_dir`` keeps rendered math between builds (the archive's ``.cache/math``).
+    ``cache_dir`` keeps rendered math between builds (the archive's ``.cache/math``);
+    ``key`` names the records (the archive manifest's digest) for :func:`up_to_date`.
     """
     safe, unsafe = sanitise(articles)
     pages = plan(safe)
@@ -145,7 +168,8 @@ def render_site(site: Path, articles: Sequence[Article], problems: Sequence[Prob
     if full or state.get("fold") != fold_key or not (site / "assets/fold.js").exists():
         writer.write(safe_target(site, "assets/fold.js"), fold_script().encode())
 
-    todo = _changed(site, pages, base, old_pages)
+    digests = {p.path: page_digest(base, p) for p in pages}
+    todo = _changed(site, pages, digests, old_pages)
     by_id = {a.id: a for a in safe}
     math, failed = render_math([by_id[i] for i in sorted({i for p in todo for i in p.math})], cache_dir)
     # Math problems of pages not drawn this time are remembered from earlier builds.
@@ -154,15 +178,15 @@ def render_site(site: Path, articles: Sequence[Article], problems: Sequence[Prob
     math_problems = [Problem(f, line, "warning", m) for aid in sorted(known) for f, line, m in known[aid]]
     quality = quality_page(sorted(safe, key=date_order), [*problems, *unsafe, *math_problems])
     pages.append(quality)
-    todo += _changed(site, [quality], base, old_pages)
+    digests[quality.path] = page_digest(base, quality)
+    todo += _changed(site, [quality], digests, old_pages)
 
     env = environment(templates)
     for page in todo:
         writer.write(safe_target(site, page.path), draw(env, page, math).encode())
-    digests = {p.path: page_digest(base, p) for p in pages}
     removed = _remove_stale(site, set(old_pages) - set(digests), writer)
     new_state = {"version": SITE_VERSION, "pages": dict(sorted(digests.items())), "fold": fold_key,
-                 "math_problems": dict(sorted(known.items()))}
+                 "math_problems": dict(sorted(known.items())), "key": _digest(base, key) if key else None}
     writer.write(site / STATE, json.dumps(new_state, indent=0, sort_keys=True, ensure_ascii=False).encode())
     return SiteResult(
         pages=len(pages), rendered=len(todo), written=writer.written, removed=removed,
@@ -170,9 +194,9 @@ def render_site(site: Path, articles: Sequence[Article], problems: Sequence[Prob
     )
 
 
-def _changed(site: Path, pages: Sequence[Page], base: str, old: Mapping[str, str]) -> list[Page]:
+def _changed(site: Path, pages: Sequence[Page], digests: Mapping[str, str], old: Mapping[str, str]) -> list[Page]:
     """The pages whose inputs differ from the last render (or whose file is gone)."""
-    return [p for p in pages if old.get(p.path) != page_digest(base, p) or not safe_target(site, p.path).exists()]
+    return [p for p in pages if old.get(p.path) != digests[p.path] or not safe_target(site, p.path).exists()]
 
 
 def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]]) -> str:
