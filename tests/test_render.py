@@ -136,3 +136,25 @@ def test_safe_target_refuses_symlinked_escape(tmp_path: Path) -> None:
     (site / "articles").symlink_to(outside)
     with pytest.raises(ValueError):
         safe_target(site, "articles/abcd1234.html")
+
+
+def test_up_to_date_only_when_records_program_and_pages_match(articles: list[Article], tmp_path: Path) -> None:
+    import shutil
+
+    from kexue_archive.render import TEMPLATES, up_to_date
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    site = tmp_path / "site"
+    assert not up_to_date(site, "k1", templates)
+    render_site(site, articles, templates=templates, key="k1")
+    assert up_to_date(site, "k1", templates)
+    assert not up_to_date(site, "k2", templates)
+    (site / "popular.html").unlink()
+    assert not up_to_date(site, "k1", templates)
+    render_site(site, articles, templates=templates, key="k1")
+    assert up_to_date(site, "k1", templates)
+    (templates / "base.html").write_text((templates / "base.html").read_text() + "\n")
+    assert not up_to_date(site, "k1", templates)
+    redrawn = render_site(site, articles, templates=templates, key="k1")
+    assert redrawn.rendered == redrawn.pages  # a template change redraws every page
