@@ -39,6 +39,7 @@ _NUMBERED = {
     "eqnarray": ("align*", True),
 }
 _BEGIN = re.compile(r"\\begin\s*\{\s*([A-Za-z]+)(\*?)\s*\}")
+_MARKS = re.compile(r"\\(?:label|tag|nonumber|notag)(?![A-Za-z])")
 #: The shape of every anchor id, and so of every link KaTeX may render.
 ANCHOR = re.compile(r"eq-[A-Za-z0-9]+-t?[0-9]+")
 
@@ -102,6 +103,8 @@ def _tokens(tex: str) -> list[tuple[int, int, str]]:
 
 def _line_marks(row: str) -> tuple[str, list[str], tuple[str, bool] | None, bool]:
     """``row`` without ``\\label``/``\\nonumber``/``\\notag``; its labels; its ``\\tag`` (text, starred); unnumbered?"""
+    if not _MARKS.search(row):
+        return row, [], None, False
     out: list[str] = []
     labels: list[str] = []
     tag: tuple[str, bool] | None = None
@@ -207,6 +210,8 @@ def _number_formula(tex: str, counter: _Counter) -> str:
 
 def _resolve(tex: str, labels: dict[str, tuple[str, str]]) -> str:
     """``tex`` with ``\\eqref{k}``/``\\ref{k}`` replaced by links (or ``(??)``)."""
+    if "ref" not in tex:
+        return tex
     out, at = [], 0
     for start, end, name in _tokens(tex):
         if start < at or name not in ("eqref", "ref"):

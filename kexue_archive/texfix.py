@@ -68,14 +68,16 @@ def clean(tex: str) -> str:
     return _CONTROL.sub("\ufffd", tex)
 
 
+_COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)?", re.DOTALL)
+_SCRIPTED_COMMAND = re.compile(r"[_^]\s*\\")
+_MATHJAX_NAMES = re.compile(r"\\(?:require|style|class|cssId|bbox|unicode)(?![A-Za-z])")
+_DEFINER_NAMES = re.compile(r"\\(?:newcommand|renewcommand|providecommand|DeclareMathOperator|g?def)(?![A-Za-z])")
+
+
 def command_end(tex: str, i: int) -> int:
     """Offset past the control sequence starting at ``tex[i] == '\\'``."""
-    j = i + 1
-    if j < len(tex) and tex[j].isascii() and tex[j].isalpha():
-        while j < len(tex) and tex[j].isascii() and tex[j].isalpha():
-            j += 1
-        return j
-    return min(j + 1, len(tex))
+    m = _COMMAND.match(tex, i)
+    return m.end() if m else i + 1
 
 
 def group_end(tex: str, i: int, open_: str = "{", close: str = "}") -> int:
@@ -141,6 +143,8 @@ def _arguments_end(tex: str, i: int, required: int, optional: bool) -> int:
 
 def drop_mathjax_only(tex: str) -> str:
     """``tex`` without MathJax's extension commands (``\\require``, ``\\style`` …), their content kept."""
+    if not _MATHJAX_NAMES.search(tex):
+        return tex
     out, i, n = [], 0, len(tex)
     while i < n:
         if tex[i] != "\\":
@@ -243,6 +247,8 @@ def extract_macros(tex: str) -> tuple[str, list[MacroDef]]:
     A definition that cannot be read (a bad name, an optional default argument) stays
     in place, so KaTeX reports it and the formula falls back visibly.
     """
+    if not _DEFINER_NAMES.search(tex):
+        return tex, []
     out, defs, i, n = [], [], 0, len(tex)
     while i < n:
         if tex[i] != "\\":
@@ -269,6 +275,8 @@ def brace_scripts(tex: str, user_arity: Mapping[str, int | None] | None = None) 
     ``user_arity`` gives the article's own macros (name with backslash -> argument count);
     they are braced too, since a macro may expand to a command that takes arguments.
     """
+    if not _SCRIPTED_COMMAND.search(tex):
+        return tex
     user_arity = user_arity or {}
     out, i, n = [], 0, len(tex)
     while i < n:
