@@ -128,16 +128,25 @@ class KatexProcess:
         if not ready or b'"ready"' not in ready:
             raise UserError(f"KaTeX could not start: {_tail(errors) or 'no answer from Node'}", hint="run `npm ci`")
         out: list[_Output] = []
-        for _ in requests:
+        while len(out) < len(requests):
             line = _get(lines, self.timeout)
             if not line:  # None: no answer in time; b"": Node is gone
                 why = f"took longer than {self.timeout:g} s" if line is None else f"crashed Node: {_tail(errors)}"
                 out.append(_Output(False, "", f"KaTeX {why}", transient=True))
                 break
-            answer = json.loads(line)
-            ok = bool(answer["ok"])
-            out.append(_Output(ok, str(answer["html"]) if ok else "", "" if ok else str(answer["error"])))
+            answer = _answer(line)
+            if answer is not None:  # anything else on stdout (a stray log line) is not an answer
+                out.append(answer)
         return out
+
+
+def _answer(line: bytes) -> _Output | None:
+    try:
+        answer = json.loads(line)
+        ok = answer["ok"] is True
+        return _Output(ok, str(answer["html"]) if ok else "", "" if ok else str(answer["error"]))
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def _get(lines: queue.Queue[bytes], timeout: float) -> bytes | None:
@@ -289,6 +298,9 @@ def render_articles(
     done: dict[str, list[_Output]] = {}
     pending: list[tuple[Article, _Prepared, Path | None]] = []
     for article in articles:
+        if not article.math:
+            done[article.id] = []  # nothing to render, nothing worth a cache file
+            continue
         path = _cache_path(cache_dir, fingerprint, article) if cache_dir else None
         hit = _cache_read(path, len(article.math)) if path else None
         if hit is not None:

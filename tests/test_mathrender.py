@@ -323,6 +323,13 @@ def test_cached_articles_need_no_node_and_only_changed_articles_render(tmp_path:
     assert {k: v for k, v in again.items() if k != articles[-1].id} == {k: v for k, v in first.items() if k != articles[-1].id}
 
 
+def test_an_article_without_math_costs_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "no-node-here"))  # Node is not even needed
+    a = article("没有公式的文章，只有一个美元符号\\$。")
+    assert render_articles([a], cache_dir=tmp_path / "cache") == {a.id: []}
+    assert not (tmp_path / "cache").exists()
+
+
 def test_a_damaged_cache_entry_is_rendered_again(tmp_path: Path) -> None:
     articles = fixture_articles()
     first = render_articles(articles, cache_dir=tmp_path)
