@@ -22,7 +22,6 @@ from typing import Any
 
 from . import analysis, query
 from .records import Article
-from .tex import scan
 
 _JS_UNSAFE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 #: Code points the page may meet (the BMP and the CJK extension planes).
@@ -40,16 +39,21 @@ def index_data(articles: Sequence[Article]) -> dict[str, Any]:
 
     items: [id, title, date, readers, author index, excerpt, math offsets], where
     the math field (the formulas' TeX joined by newlines, as in the CLI index)
-    is rebuilt from (start, end) offsets into the excerpt rather than shipped twice.
+    is rebuilt from (start, end) offsets into the excerpt rather than shipped twice
+    (an offset may point at an earlier copy of the same TeX: the field is the same).
     """
     authors = sorted({a.author for a in articles if a.author})
     which = {name: i for i, name in enumerate(authors)}
     items = []
     for a in articles:
         offsets: list[int] = []
-        for (start, end), m in zip(scan(a.excerpt).spans, a.math, strict=False):
-            inner = a.excerpt.find(m.tex, start, end)
-            offsets += [inner, inner + len(m.tex)] if inner >= 0 else [start, end]
+        at = 0
+        for m in a.math:  # each formula's TeX is a substring of the excerpt, in order
+            found = a.excerpt.find(m.tex, at)
+            if found < 0:
+                break  # a record whose math does not match its excerpt: the page searches no math for it
+            offsets += [found, found + len(m.tex)]
+            at = found + len(m.tex)
         items.append([a.id, a.title or "", a.date or "", a.readers, which.get(a.author or "", -1), a.excerpt, offsets])
     return {"authors": authors, "items": items}
 

@@ -11,6 +11,7 @@ the rendered formulas are put back in place of the placeholders.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Protocol
@@ -127,6 +128,7 @@ def _add_prose(out: list[str], prose: str, used: int, limit: int) -> int:
     return used + min(len(prose), room) if len(prose) <= room else limit
 
 
+@functools.lru_cache(maxsize=4096)
 def date_label(date: str | None) -> str:
     """``2024-04-23`` → 2024年4月23日; ``--12-11`` → 12月11日（年份不详）."""
     if not date:

@@ -27,11 +27,13 @@
     memo.set(c, f);
     return f;
   }
-  function fold(s) {
-    var out = "";
-    for (var c of s) out += foldChar(c);
-    return out;
-  }
+  /* Fast path: printable ASCII but capitals, and CJK ideographs with no traditional form, fold to
+     themselves; a regular expression finds the other characters and only those go through foldChar. */
+  var MAPPED = Object.keys(FOLD.t2s).concat(Object.keys(FOLD.exceptions))
+    .filter(function (c) { return (c >= "\u4e00" && c <= "\u9fff") || (c >= " " && c <= "~"); }).join("")
+    .replace(/[\\\]\^-]/g, "\\$&");
+  var OTHERS = new RegExp("[^\\x20-\\x40\\x5b-\\x7e\\u4e00-\\u9fff]" + (MAPPED ? "|[" + MAPPED + "]" : ""), "gu");
+  function fold(s) { return s.replace(OTHERS, foldChar); }
   /* Folded text plus, per folded code unit, where its original character starts and ends. */
   function foldMap(s) {
     var text = "", from = [], to = [], at = 0;
@@ -191,7 +193,12 @@
   function test(node, i) {
     if (node.t === "atom") {
       var fields = node.fields || FOLD.default;
-      for (var k = 0; k < fields.length; k++) if (occurrences(node.text, field(i, fields[k]), 1).length) return true;
+      for (var k = 0; k < fields.length; k++) {
+        // Every formula's TeX stands in the excerpt between non-word delimiters, so a term without a
+        // space that is not in the excerpt is not in the math field either (which only joins them).
+        if (fields[k] === "math" && fields.indexOf("excerpt") >= 0 && node.text.indexOf(" ") < 0) continue;
+        if (occurrences(node.text, field(i, fields[k]), 1).length) return true;
+      }
       return false;
     }
     if (node.t === "not") return !test(node.child, i);
