@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float  # user + system, the process and its waited-for children: robust to a busy machine
     peak_mb: float
     code: int
     stdout: str
@@ -40,8 +41,9 @@ def run(command: Sequence[str], *, cwd: Path | None = None) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, out.read().decode(errors="replace"),
-                   err.read().decode(errors="replace"))
+        cpu = usage.ru_utime + usage.ru_stime
+        stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+        return Run(seconds, cpu, usage.ru_maxrss / 1024, proc.returncode, stdout, stderr)
 
 
 def python(*args: str, cwd: Path | None = None) -> Run:

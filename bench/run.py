@@ -61,16 +61,19 @@ def _child(*args: object) -> tuple[Any, dict[str, Any]]:
 
 def full_builds(m: Metrics, seeds: Path, work: Path, repeat: int, log: Callable[[str], None]) -> Path:
     """``repeat`` full builds, each in fresh folders; returns the last one (the base for what follows)."""
-    seconds, peaks, results = [], [], []
+    seconds, cpu, peaks, results = [], [], [], []
     for r in range(repeat):
         base = work / f"build{r}"
         shutil.rmtree(work / f"build{r - 1}", ignore_errors=True)
         proc, result = _child("build", seeds, base / "archive", base / "site", base / "build.json")
         seconds.append(proc.seconds)
+        cpu.append(proc.cpu_seconds)
         peaks.append(proc.peak_mb)
         results.append(result)
-        log(f"full build {r + 1}/{repeat}: {proc.seconds:.2f} s, peak {proc.peak_mb:.0f} MB")
-    m.update(full_s=median(seconds), full_peak_mb=max(peaks), records=results[-1]["records"], pages=results[-1]["pages"])
+        log(f"full build {r + 1}/{repeat}: {proc.seconds:.2f} s ({proc.cpu_seconds:.2f} s CPU), "
+            f"peak {proc.peak_mb:.0f} MB")
+    m.update(full_s=median(seconds), full_cpu_s=median(cpu), full_peak_mb=max(peaks),
+             records=results[-1]["records"], pages=results[-1]["pages"])
     timings = [r["timings"] for r in results if r.get("timings")]
     if timings:
         stages = {k: median([t[k] for t in timings if k in t]) for k in timings[-1]}
@@ -105,15 +108,17 @@ def staged(m: Metrics, seeds: Path, work: Path, log: Callable[[str], None]) -> N
 
 
 def rebuilds(m: Metrics, seeds: Path, base: Path, repeat: int, key: str, add: bool, log: Callable[[str], None]) -> None:
-    seconds = []
+    seconds, cpu = [], []
     for r in range(repeat):
         if add:
             corpus.add_dump(seeds, count=20)
         proc, result = _child("build", seeds, base / "archive", base / "site", base / "rebuild.json")
         seconds.append(proc.seconds)
-        did = f"{result.get('new_dumps')} new dumps, {result.get('written')} written"
+        cpu.append(proc.cpu_seconds)
+        did = f"{proc.cpu_seconds:.2f} s CPU; {result.get('new_dumps')} new dumps, {result.get('written')} written"
         log(f"{key} {r + 1}/{repeat}: {proc.seconds:.2f} s ({did})")
     m[key] = median(seconds)
+    m[key.replace("_s", "_cpu_s")] = median(cpu)
 
 
 def search(m: Metrics, base: Path, work: Path, queries: list[str], repeat: int) -> None:
@@ -163,7 +168,8 @@ def hugo(m: Metrics, seeds: Path, work: Path, n: int, seed: int, repeat: int, lo
     site = work / "hugo"
     baselines.write_hugo_site(site, corpus.articles(0, n, seed))
     runs = [baselines.hugo_build(site, fresh=True) for _ in range(repeat)]
-    m.update(hugo=version, hugo_full_s=median([r.seconds for r in runs]), hugo_peak_mb=max(r.peak_mb for r in runs),
+    m.update(hugo=version, hugo_full_s=median([r.seconds for r in runs]),
+             hugo_full_cpu_s=median([r.cpu_seconds for r in runs]), hugo_peak_mb=max(r.peak_mb for r in runs),
              hugo_size=folder_size(site / "public"))
     log(f"hugo full build: {m['hugo_full_s']:.2f} s, peak {m['hugo_peak_mb']:.0f} MB")
     baselines.add_hugo_articles(site, corpus.articles(n, n + 20, seed))
