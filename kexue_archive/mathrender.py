@@ -237,7 +237,7 @@ def _prepare(article: Article) -> _Prepared:
     """Turn an article's formulas into KaTeX requests: fixes, shared macros, numbering."""
     bodies, defs = [], []
     for m in article.math:
-        body, found = texfix.extract_macros(texfix.drop_mathjax_only(texfix.clean(m.tex)))
+        body, found = texfix.extract_macros(texfix.drop_mathjax_only(texfix.clean(texfix.decode_entities(m.tex))))
         bodies.append(body)
         defs.append(found)
     numbered = eqnum.number_equations(bodies, article.id)

@@ -1,6 +1,7 @@
 """Turn the blog's MathJax-flavoured TeX into TeX that KaTeX accepts, one formula at a time.
 
-The blog was typeset by MathJax, which forgives things KaTeX rejects. Each fix
+The blog was typeset by MathJax, which forgives things KaTeX rejects (and which
+saw the TeX after the browser had decoded HTML entities: ``decode_entities``). Each fix
 here is a small TeX-aware rewrite (it reads command tokens and brace groups, never
 regexes across braces), so it cannot break a formula that already worked:
 
@@ -16,10 +17,12 @@ regexes across braces), so it cannot break a formula that already worked:
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|apos|nbsp|#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6});")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NAME = re.compile(r"\\(?:[A-Za-z]+|[^A-Za-z])\Z")
 
@@ -32,7 +35,7 @@ def _table(names: str, required: int, optional: bool = False) -> dict[str, tuple
 ARITY: dict[str, tuple[int, bool]] = {
     **_table(
         "mathbf mathbb mathcal mathscr mathfrak mathrm mathit mathsf mathtt mathnormal boldsymbol bm pmb "
-        "text textbf textit textrm textsf texttt textnormal textup emph operatorname operatorname* "
+        "text textbf textit textrm textsf texttt textnormal textup emph mbox operatorname operatorname* mathds "
         "hat widehat tilde widetilde bar overline underline vec overrightarrow overleftarrow "
         "overleftrightarrow underrightarrow underleftarrow underleftrightarrow dot ddot dddot breve check "
         "acute grave mathring widecheck utilde boxed cancel bcancel xcancel sout phantom hphantom vphantom "
@@ -66,6 +69,11 @@ class MacroDef:
 def clean(tex: str) -> str:
     """``tex`` with control characters (NUL, ESC …) replaced by U+FFFD."""
     return _CONTROL.sub("\ufffd", tex)
+
+
+def decode_entities(tex: str) -> str:
+    """``a &lt; b`` -> ``a < b``: entities a crawl left in the TeX, which MathJax saw decoded in the page."""
+    return _ENTITY.sub(lambda m: html.unescape(m.group()), tex) if "&" in tex else tex
 
 
 _COMMAND = re.compile(r"\\(?:[A-Za-z]+|.)?", re.DOTALL)

@@ -128,6 +128,8 @@ def test_rendered_math_passes_the_w3c_checker(seeds_archive: Path, tmp_path: Pat
         r"$$\begin{eqnarray}a &=& b\\ &\le& c\end{eqnarray}$$",
         r"$$\begin{multline}a+b \\ +c\end{multline}$$",
         r"$$\begin{flalign}x &= 1 & y &= 2\end{flalign}$$",
+        r"$\mbox{if } x_\mbox{max} &lt; y,\ \mathds{1}_{x&gt;0}\idotsint$",
+        r"$\require{mhchem}\ce{2H2 + O2 -> 2H2O}$",
     ],
 )
 def test_the_blogs_tex_renders(tex: str) -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kexue_archive.texfix import MacroDef, brace_scripts, clean, drop_mathjax_only, extract_macros
+from kexue_archive.texfix import MacroDef, brace_scripts, clean, decode_entities, drop_mathjax_only, extract_macros
 
 
 @pytest.mark.parametrize(
@@ -100,3 +100,8 @@ def test_mathjax_only_commands_are_dropped_keeping_their_content(tex: str, kept:
 
 def test_control_characters_become_replacement_characters() -> None:
     assert clean("a\0b\x1b\x7fc\td\ne") == "a\ufffdb\ufffd\ufffdc\td\ne"
+
+
+def test_entities_a_crawl_left_are_decoded_as_the_browser_did_for_mathjax() -> None:
+    assert decode_entities(r"a &lt; b &gt; c &amp;&amp; \text{&quot;x&#39;&#x41;}&nbsp;") == "a < b > c && \\text{\"x'A}\xa0"
+    assert decode_entities(r"a &= b & c \& d &para; &lt") == r"a &= b & c \& d &para; &lt"  # only complete, known ones

@@ -10,8 +10,16 @@
 // Called by kexue_archive/mathrender.py, which owns timeouts and fallbacks.
 "use strict";
 
+const path = require("node:path");
 const readline = require("node:readline");
 const katex = require(process.argv[2]);
+
+try {
+  // \ce and \pu (chemistry), which MathJax loads with \require{mhchem}; shipped with KaTeX.
+  require(path.join(process.argv[2], "dist", "contrib", "mhchem.js"));
+} catch {
+  // An older KaTeX without it: such formulas fall back visibly.
+}
 
 // The only link a formula may carry: an in-page anchor made by kexue_archive/eqnum.py
 // for \eqref/\ref (eqnum.ANCHOR). Everything else \href, \url, \htmlClass, \includegraphics…
@@ -27,6 +35,22 @@ const OPTIONS = {
   maxExpand: 1000, // macro expansions per formula: stops \def\a{\a\a}
   globalGroup: false,
 };
+
+// Commands MathJax knows and this KaTeX lacks, each defined only while KaTeX lacks it.
+const MATHJAX_MACROS = Object.fromEntries(
+  Object.entries({
+    "\\mbox": "\\text{#1}",
+    "\\mathds": "\\mathbb{#1}",
+    "\\idotsint": "\\int\\cdots\\int",
+  }).filter(([name]) => {
+    try {
+      katex.renderToString(`${name}{x}`, { throwOnError: true, strict: "ignore" });
+      return false;
+    } catch {
+      return true;
+    }
+  }),
+);
 
 const macroSets = new Map();
 
@@ -162,7 +186,7 @@ function findMath(node) {
 }
 
 function render(request) {
-  const macros = request.m == null ? {} : { ...(macroSets.get(request.m) || {}) };
+  const macros = { ...MATHJAX_MACROS, ...(request.m == null ? {} : macroSets.get(request.m) || {}) };
   try {
     const tree = katex.__renderToDomTree(request.tex, { ...OPTIONS, displayMode: Boolean(request.display), macros });
     tidy(tree);
