@@ -33,6 +33,42 @@ from kexue_archive.tex import scan
 FIXTURE = ROOT / "tests" / "fixtures" / "math" / "kexue_style.txt"
 #: A 182-character formula that keeps KaTeX busy for many seconds despite maxExpand.
 BOMB = r"\def\a#1{" + "#1" * 30 + r"}\a{\a{\a{" + "x" * 100 + "}}}"
+#: TeX written to attack the page: every one must come out inert.
+HOSTILE_TEX = [
+    r"\href{javascript:alert(1)}{\text{click}}",
+    r"\url{javascript:alert(1)}",
+    r"\htmlClass{x}{y}\htmlId{x}{y}\htmlStyle{color:red}{y}\htmlData{onerror=alert(1)}{y}",
+    r"\includegraphics{https://example.com/x.png}",
+    r"\text{</script><script>alert(1)</script>}",
+    r'"><img src=x onerror=alert(1)>',
+    r"\text{<img src=x onerror=alert(1)>}\frac{<b>",
+    "a\0b\x1b\\text{\0}",
+    r"\newcommand{\h}{\href}\h{javascript:alert(1)}{x}",
+    r"\rule{100000em}{100000em}",
+    "x" * 1_000_000,
+    r"\def\a{\a\a}\a",
+]
+#: One example of each quirk of the blog's TeX that needs a fix or a check.
+BLOG_TEX = [
+    r"$\boldsymbol{W}_\boldsymbol{B} + x^\mathbb{R}_\frac12 + y_\operatorname{diag}$",
+    r"$$\boldsymbol{\theta}_t = \boldsymbol{\theta}_{t-1} - \eta_t (\boldsymbol{u}_t \color{skyblue}{ + \lambda_t \boldsymbol{\theta}_{t-1}})$$",
+    r"$$\left\{\begin{aligned}&x = 1 \\ &y = 2\end{aligned}\right.$$",
+    r"$$\begin{CD}A @>a>> B \\ @VbVV @VVcV \\ C @>d>> D\end{CD}$$",
+    r"$$\begin{equation}\text{编码:}\,\,x\to z\,,\quad \text{生成:}\,\,z\to x\end{equation}$$",
+    r"\begin{equation}一个超长的数学公式\end{equation}",
+    r"$当x>0时$",
+    r"$$\begin{equation}\mathbb{E}[-\log q_{\theta}(x)]\label{eq:mle}\end{equation}$$",
+    r"$\mathscr{O}(n^2)$",
+    r"$\sum\limits_{i=1}^n \lim\limits_{x\to\infty}$",
+    r"$\require{cancel}\cancel{x}$",
+    r"$\displaystyle\int_0^1 f(x)\,\mathrm{d}x$",
+    r"$\style{color:red}{x}\bbox[yellow]{y}\class{c}{z}\cssId{i}{w}\unicode{x2200}$",
+    r"$$\begin{eqnarray}a &=& b\\ &\le& c\end{eqnarray}$$",
+    r"$$\begin{multline}a+b \\ +c\end{multline}$$",
+    r"$$\begin{flalign}x &= 1 & y &= 2\end{flalign}$$",
+    r"$\mbox{if } x_\mbox{max} &lt; y,\ \mathds{1}_{x&gt;0}\idotsint$",
+    r"$\require{mhchem}\ce{2H2 + O2 -> 2H2O}$",
+]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -93,9 +129,12 @@ def test_every_kexue_style_formula_renders() -> None:
 
 
 def test_rendered_math_passes_the_w3c_checker(seeds_archive: Path, tmp_path: Path) -> None:
-    """Every page must validate, so KaTeX's output must: one page per article, seeds and fixture."""
-    articles = load_articles(seeds_archive) + fixture_articles()
+    """Every page must validate, so KaTeX's output must: one page per article (seeds, fixture, quirks, attacks)."""
+    quirks = article(" ".join(BLOG_TEX), "b10b10b10b10")
+    hostile = article(" ".join(f"$${t}$$" for t in HOSTILE_TEX), "0b0b0b0b0b0b")
+    articles = [*load_articles(seeds_archive), *fixture_articles(), quirks, hostile]
     rendered = render_articles(articles)
+    assert sum(r.ok for r in rendered[hostile.id]) >= 6  # most hostile formulas render (inertly), and are checked
     for a in articles:
         body = "\n".join(f"<p>{r.html}</p>" for r in rendered[a.id])
         page = f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>{a.id}</title></head><body>{body}</body></html>'
@@ -109,29 +148,7 @@ def test_rendered_math_passes_the_w3c_checker(seeds_archive: Path, tmp_path: Pat
 # -- the blog's TeX --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "tex",
-    [
-        r"$\boldsymbol{W}_\boldsymbol{B} + x^\mathbb{R}_\frac12 + y_\operatorname{diag}$",
-        r"$$\boldsymbol{\theta}_t = \boldsymbol{\theta}_{t-1} - \eta_t (\boldsymbol{u}_t \color{skyblue}{ + \lambda_t \boldsymbol{\theta}_{t-1}})$$",
-        r"$$\left\{\begin{aligned}&x = 1 \\ &y = 2\end{aligned}\right.$$",
-        r"$$\begin{CD}A @>a>> B \\ @VbVV @VVcV \\ C @>d>> D\end{CD}$$",
-        r"$$\begin{equation}\text{编码:}\,\,x\to z\,,\quad \text{生成:}\,\,z\to x\end{equation}$$",
-        r"\begin{equation}一个超长的数学公式\end{equation}",
-        r"$当x>0时$",
-        r"$$\begin{equation}\mathbb{E}[-\log q_{\theta}(x)]\label{eq:mle}\end{equation}$$",
-        r"$\mathscr{O}(n^2)$",
-        r"$\sum\limits_{i=1}^n \lim\limits_{x\to\infty}$",
-        r"$\require{cancel}\cancel{x}$",
-        r"$\displaystyle\int_0^1 f(x)\,\mathrm{d}x$",
-        r"$\style{color:red}{x}\bbox[yellow]{y}\class{c}{z}\cssId{i}{w}\unicode{x2200}$",
-        r"$$\begin{eqnarray}a &=& b\\ &\le& c\end{eqnarray}$$",
-        r"$$\begin{multline}a+b \\ +c\end{multline}$$",
-        r"$$\begin{flalign}x &= 1 & y &= 2\end{flalign}$$",
-        r"$\mbox{if } x_\mbox{max} &lt; y,\ \mathds{1}_{x&gt;0}\idotsint$",
-        r"$\require{mhchem}\ce{2H2 + O2 -> 2H2O}$",
-    ],
-)
+@pytest.mark.parametrize("tex", BLOG_TEX)
 def test_the_blogs_tex_renders(tex: str) -> None:
     [r] = render_one(tex)
     assert r.ok, r.error
@@ -241,23 +258,7 @@ class _Tags(HTMLParser):
         self.attrs += attrs
 
 
-@pytest.mark.parametrize(
-    "tex",
-    [
-        r"\href{javascript:alert(1)}{\text{click}}",
-        r"\url{javascript:alert(1)}",
-        r"\htmlClass{x}{y}\htmlId{x}{y}\htmlStyle{color:red}{y}\htmlData{onerror=alert(1)}{y}",
-        r"\includegraphics{https://example.com/x.png}",
-        r"\text{</script><script>alert(1)</script>}",
-        r'"><img src=x onerror=alert(1)>',
-        r"\text{<img src=x onerror=alert(1)>}\frac{<b>",
-        "a\0b\x1b\\text{\0}",
-        r"\newcommand{\h}{\href}\h{javascript:alert(1)}{x}",
-        r"\rule{100000em}{100000em}",
-        "x" * 1_000_000,
-        r"\def\a{\a\a}\a",
-    ],
-)
+@pytest.mark.parametrize("tex", HOSTILE_TEX)
 def test_hostile_tex_comes_out_inert(tex: str) -> None:
     [r] = render_one(f"$${tex}$$")
     parser = _Tags()
