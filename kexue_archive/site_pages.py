@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from .records import Article, Problem
 from .series import Series, detect
@@ -64,8 +65,12 @@ def brief(a: Article, *, excerpt: bool = False) -> dict[str, Any]:
 
 
 def web_url(url: str | None) -> str | None:
-    """A link target only for http(s) URLs: a crawled ``javascript:`` must never become a link."""
-    return url if url and re.match(r"https?://[^\s]+$", url, re.ASCII) else None
+    """A link target only for http(s) URLs (a crawled ``javascript:`` must never become a link),
+    with every character a URL may not hold percent-encoded so the href stays valid."""
+    if not url or not re.match(r"https?://[^\s/?#]+", url, re.ASCII):
+        return None
+    encoded = quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
+    return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", encoded)  # a stray % becomes a literal one
 
 
 def plan(articles: Sequence[Article], *, per_page: int = PER_PAGE) -> list[Page]:

