@@ -13,6 +13,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import ROOT
@@ -21,6 +22,7 @@ from kexue_archive.archive import load_articles
 from kexue_archive.errors import UserError
 from kexue_archive.mathrender import (
     KatexProcess,
+    RenderedMath,
     Request,
     find_project,
     katex_dist,
@@ -92,9 +94,9 @@ def fixture_articles() -> list[Article]:
     return [article(body, head.strip()) for head, _, body in (b.partition("\n") for b in blocks)]
 
 
-def render_one(excerpt: str, **kw: object) -> list:  # type: ignore[type-arg]
+def render_one(excerpt: str, **kw: Any) -> list[RenderedMath]:
     a = article(excerpt)
-    return render_articles([a], **kw)[a.id]  # type: ignore[arg-type]
+    return render_articles([a], **kw)[a.id]
 
 
 def mathml(html: str) -> str:
