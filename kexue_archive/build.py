@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .render import SiteResult
 
 #: Bump when a reader changes what it extracts: every dump is then read again.
-READER_VERSION = 1
+READER_VERSION = 2  # 2: HTML pages and RSS feeds are read
 
 
 @dataclass(frozen=True)
