@@ -83,8 +83,8 @@ class Request:
 
 
 @dataclass(frozen=True)
-class _Output:
-    """One formula's markup, and why it failed if it did; transient failures (timeouts) are not cached."""
+class Answer:
+    """KaTeX's answer for one formula: markup when ok, else why not; transient (a timeout, a crash) is not cached."""
 
     ok: bool
     html: str
@@ -100,15 +100,15 @@ class KatexProcess:
         self.timeout = timeout
         self.processes = 0  # how many Node processes the last render() needed
 
-    def render(self, requests: Sequence[Request]) -> list[_Output]:
+    def render(self, requests: Sequence[Request]) -> list[Answer]:
         """Answers for ``requests``; a formula that hangs or kills Node fails, and a new Node goes on."""
-        out: list[_Output] = []
+        out: list[Answer] = []
         self.processes = 0
         while len(out) < len(requests):
             out += self._run(requests[len(out) :])
         return out
 
-    def _run(self, requests: Sequence[Request]) -> list[_Output]:
+    def _run(self, requests: Sequence[Request]) -> list[Answer]:
         """Answers for a prefix of ``requests``: all of them, unless Node hangs or dies on one."""
         self.processes += 1
         with tempfile.TemporaryFile() as errors:
@@ -123,16 +123,16 @@ class KatexProcess:
                 proc.kill()
                 proc.wait()
 
-    def _answers(self, requests: Sequence[Request], lines: queue.Queue[bytes], errors: IO[bytes]) -> list[_Output]:
+    def _answers(self, requests: Sequence[Request], lines: queue.Queue[bytes], errors: IO[bytes]) -> list[Answer]:
         ready = _get(lines, max(self.timeout, 30.0))
         if not ready or b'"ready"' not in ready:
             raise UserError(f"KaTeX could not start: {_tail(errors) or 'no answer from Node'}", hint="run `npm ci`")
-        out: list[_Output] = []
+        out: list[Answer] = []
         while len(out) < len(requests):
             line = _get(lines, self.timeout)
             if not line:  # None: no answer in time; b"": Node is gone
                 why = f"took longer than {self.timeout:g} s" if line is None else f"crashed Node: {_tail(errors)}"
-                out.append(_Output(False, "", f"KaTeX {why}", transient=True))
+                out.append(Answer(False, "", f"KaTeX {why}", transient=True))
                 break
             answer = _answer(line)
             if answer is not None:  # anything else on stdout (a stray log line) is not an answer
@@ -140,11 +140,11 @@ class KatexProcess:
         return out
 
 
-def _answer(line: bytes) -> _Output | None:
+def _answer(line: bytes) -> Answer | None:
     try:
         answer = json.loads(line)
         ok = answer["ok"] is True
-        return _Output(ok, str(answer["html"]) if ok else "", "" if ok else str(answer["error"]))
+        return Answer(ok, str(answer["html"]) if ok else "", "" if ok else str(answer["error"]))
     except (ValueError, TypeError, KeyError):
         return None
 
@@ -264,14 +264,14 @@ def _annotate(markup: str, source: str) -> str:
     return _ANNOTATION.sub(lambda _: replacement, markup, count=1)
 
 
-def _assemble(article: Article, anchors: Sequence[Sequence[str]], outputs: Sequence[_Output]) -> list[_Output]:
+def _assemble(article: Article, anchors: Sequence[Sequence[str]], outputs: Sequence[Answer]) -> list[Answer]:
     """Final HTML per formula: anchors, then KaTeX's markup or the escaped TeX; errors keep their reason."""
     out = []
     for m, ids, got in zip(article.math, anchors, outputs, strict=True):
         source = html.escape(texfix.clean(m.tex))
         body = _annotate(got.html, source) if got.ok else f'<code class="math-error">{source}</code>'
         spans = "".join(f'<span class="eq-anchor" id="{a}"></span>' for a in ids)
-        out.append(_Output(got.ok, spans + body, got.why, got.transient))
+        out.append(Answer(got.ok, spans + body, got.why, got.transient))
     return out
 
 
@@ -281,9 +281,9 @@ def _cache_path(cache_dir: Path, fingerprint: str, article: Article) -> Path:
     return cache_dir / digest[:2] / f"{digest}.json"
 
 
-def _cache_read(path: Path, count: int) -> list[_Output] | None:
+def _cache_read(path: Path, count: int) -> list[Answer] | None:
     try:
-        outputs = [_Output(bool(ok), str(markup), str(why)) for ok, markup, why in json.loads(path.read_bytes())]
+        outputs = [Answer(bool(ok), str(markup), str(why)) for ok, markup, why in json.loads(path.read_bytes())]
     except (OSError, ValueError, TypeError):
         return None  # missing or damaged: render again
     return outputs if len(outputs) == count else None
@@ -295,7 +295,7 @@ def render_articles(
     """Render every formula of ``articles`` with one Node process; see the module docstring."""
     project = project or find_project()
     fingerprint = _fingerprint(katex_version(project)) if cache_dir else ""
-    done: dict[str, list[_Output]] = {}
+    done: dict[str, list[Answer]] = {}
     pending: list[tuple[Article, _Prepared, Path | None]] = []
     for article in articles:
         if not article.math:
@@ -311,7 +311,7 @@ def render_articles(
     answers = iter(KatexProcess(_node(), katex_dist(project).parent, timeout).render(requests) if requests else [])
     for article, prepared, path in pending:
         refused = prepared.refusals
-        raw = [next(answers) if r else _Output(False, "", why) for r, why in zip(prepared.requests, refused, strict=True)]
+        raw = [next(answers) if r else Answer(False, "", why) for r, why in zip(prepared.requests, refused, strict=True)]
         done[article.id] = _assemble(article, prepared.anchors, raw)
         if path is not None and not any(o.transient for o in raw):
             atomic_write(path, json.dumps([[o.ok, o.html, o.why] for o in done[article.id]], ensure_ascii=False).encode())
@@ -325,7 +325,7 @@ def _node() -> str:
     return node
 
 
-def _result(articles: Sequence[Article], done: dict[str, list[_Output]]) -> dict[str, list[RenderedMath]]:
+def _result(articles: Sequence[Article], done: dict[str, list[Answer]]) -> dict[str, list[RenderedMath]]:
     return {
         a.id: [RenderedMath(m.tex, m.display, o.html, o.ok, o.why) for m, o in zip(a.math, done[a.id], strict=True)]
         for a in articles

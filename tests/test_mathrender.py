@@ -19,6 +19,7 @@ import pytest
 from support import ROOT
 
 from kexue_archive.archive import load_articles
+from kexue_archive.eqnum import ANCHOR
 from kexue_archive.errors import UserError
 from kexue_archive.mathrender import (
     KatexProcess,
@@ -292,6 +293,11 @@ def test_a_formula_that_hangs_katex_times_out_and_the_rest_still_renders(tmp_pat
     rendered = render_articles([a, b], cache_dir=cache, timeout=2.0)
     assert [r.ok for r in rendered[a.id]] == [True, False, True]
     assert len(list(cache.rglob("*.json"))) == 1  # a timeout may pass: that article is not cached
+
+
+def test_the_node_script_trusts_exactly_the_anchors_eqnum_makes() -> None:
+    script = (ROOT / "kexue_archive" / "js" / "render_math.cjs").read_text("utf-8")
+    assert f"const ANCHOR = /^#{ANCHOR.pattern}$/;" in script
 
 
 def test_one_node_process_renders_a_whole_build(seeds_archive: Path) -> None:
