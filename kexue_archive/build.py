@@ -74,15 +74,16 @@ def build(
     progress = progress or quietly
     with locked(root), State(root / ".cache" / "state.sqlite") as state:
         manifest = store.load_manifest(root)
-        trusted = not full and state.meta("manifest") == manifest.digest and state.meta("reader") == str(READER_VERSION)
+        reread = full or manifest.reader_version != READER_VERSION  # readers changed: read every dump again
+        trusted = not reread and state.meta("manifest") == manifest.digest
         if not trusted:
             state.reset()  # rebuilt from the ledgers: the archive is the truth
-        archived = state.dumps() if trusted else ({} if full else dict(manifest.dumps))
+        archived = state.dumps() if trusted else ({} if reread else dict(manifest.dumps))
         found = _unique(survey(seeds, state.known_hash, state.record_hash))
         todo = [(p, d) for p, d in found if d.sha256 not in archived]
         fresh = [read_dump(_name(manifest, d), d, p.read_bytes()) for p, d in progress(todo, "reading", len(todo))]
-        reread = {ledger.sha256 for ledger in fresh}
-        incoming = fresh + ([] if trusted else store.load_ledgers(root, set(manifest.dumps) - reread))
+        done_now = {ledger.sha256 for ledger in fresh}
+        incoming = fresh + ([] if trusted else store.load_ledgers(root, set(manifest.dumps) - done_now))
         new = [s for ledger in incoming for s in ledger.sightings]
         known, old_ids = state.affected(new) if trusted else ([], set())
         groups = merge_groups([*known, *new])
@@ -101,7 +102,7 @@ def build(
             dumps=[(x.sha256, x.name, x.kind, len(x.sightings), x.problems) for x in incoming],
             sightings=[(x.sha256, s) for x in incoming for s in x.sightings],
             groups=groups, digests=digests, removed=removed,
-            meta={"manifest": done.digest, "reader": str(READER_VERSION)},
+            meta={"manifest": done.digest},
         ))
         problems = sorted(state.problems() + conflicts(state.conflicted()), key=_problem_order)
         counts = state.counts()

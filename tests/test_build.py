@@ -238,3 +238,15 @@ def test_untitled_article_learns_its_title_in_a_later_build(tmp_path: Path) -> N
     fresh = tmp_path / "fresh"
     build(seeds, fresh)
     assert snapshot(fresh) == snapshot(root)
+
+
+def test_new_reader_version_reads_every_dump_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_snapshot: dict[str, bytes]) -> None:
+    import kexue_archive.build as build_module
+
+    root = tmp_path / "archive"
+    build(SEEDS, root)
+    monkeypatch.setattr(build_module, "READER_VERSION", build_module.READER_VERSION + 1)
+    again = build(SEEDS, root)
+    assert again.new_dumps == 5 and again.written == 1  # only the manifest's reader_version changes
+    assert from_yaml((root / "manifest.yaml").read_bytes())["reader_version"] == build_module.READER_VERSION
+    assert {k: v for k, v in snapshot(root).items() if k != "manifest.yaml"} == {k: v for k, v in full_snapshot.items() if k != "manifest.yaml"}
