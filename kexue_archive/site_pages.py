@@ -28,7 +28,7 @@ SAFE_ID = re.compile(r"[0-9a-z]{4,64}")
 
 FLAG_TEXT = {
     "title-missing": "标题缺失：存档里没有一处给出标题",
-    "year-unknown": "年份不详：存档只给出了月和日",
+    "year-unknown": "年份不详：抓取的页面没有给出年份",
     "excerpt-missing": "摘要缺失",
     "excerpt-conflict": "各存档的摘要不一致（取最长的一份）",
     "unbalanced-math": "公式定界符不配对",
@@ -186,7 +186,12 @@ def series_pages(ordered: Sequence[Article], series: Sequence[Series]) -> list[P
                for s in ranked]
     pages = [Page("series/index.html", "series_index.html", {"series": listing})]
     for s in series:
-        members = [{"number": n, **brief(by_id[aid], excerpt=True)} for n, aid in s.members]
+        members, last = [], 0
+        for n, aid in s.members:
+            # parts the archive does not hold are said so, where they would stand
+            gap = [last + 1, n - 1] if n - 1 > last else None
+            members.append({"number": n, "gap": gap, **brief(by_id[aid], excerpt=True)})
+            last = max(last, n)
         context = {"id": s.id, "name": s.name, "members": members}
         pages.append(Page(f"series/{s.id}.html", "series.html", context, tuple(aid for _, aid in s.members)))
     return pages

@@ -158,3 +158,15 @@ def test_up_to_date_only_when_records_program_and_pages_match(articles: list[Art
     assert not up_to_date(site, "k1", templates)
     redrawn = render_site(site, articles, templates=templates, key="k1")
     assert redrawn.rendered == redrawn.pages  # a template change redraws every page
+
+
+def test_series_pages_list_members_in_order_and_say_what_is_missing(articles: list[Article], tmp_path: Path) -> None:
+    pages = {p.path: p for p in plan(articles)}
+    diffusion = next(p for path, p in pages.items() if path.startswith("series/s") and p.context["name"] == "生成扩散模型漫谈")
+    members = diffusion.context["members"]
+    assert [m["number"] for m in members] == [2, 24]
+    assert [m["gap"] for m in members] == [[1, 1], [3, 23]]
+    render_site(tmp_path, articles)
+    html = (tmp_path / diffusion.path).read_text()
+    assert "第1篇不在存档中" in html and "第3–23篇不在存档中" in html
+    assert html.index("生成扩散模型漫谈(二)") < html.index("生成扩散模型漫谈(二十四)")
