@@ -185,7 +185,8 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), platform.processor())
     mem = next((int(line.split()[1]) / 2**20 for line in meminfo if line.startswith("MemTotal")), 0.0)
     system = f"{platform.system()} {platform.release()}, Python {platform.python_version()}"
-    return f"{os.cpu_count()} CPUs ({cpu}), {mem:.1f} GiB memory, {system}"
+    load = ", load average {:.1f}/{:.1f}/{:.1f} at the end".format(*os.getloadavg())
+    return f"{os.cpu_count()} CPUs ({cpu}), {mem:.1f} GiB memory, {system}{load}"
 
 
 def _lines(path: str) -> list[str]:
