@@ -39,6 +39,9 @@ _NUMBERED = {
     "eqnarray": ("align*", True),
 }
 _BEGIN = re.compile(r"\\begin\s*\{\s*([A-Za-z]+)(\*?)\s*\}")
+#: The environments KaTeX renders only in display mode, as this module leaves them.
+DISPLAY_ONLY = re.compile(r"\\begin\{(?:(?:equation|align|alignat|gather)\*|CD)\}")
+_LINE_SKIP = re.compile(r"^\s*\[[^\]]*\]")
 _MARKS = re.compile(r"\\(?:label|tag|nonumber|notag)(?![A-Za-z])")
 #: The shape of every anchor id, and so of every link KaTeX may render.
 ANCHOR = re.compile(r"eq-[A-Za-z0-9]+-t?[0-9]+")
@@ -78,7 +81,7 @@ class _Counter:
             self.tags += 1
             text, anchor = tag[0], f"{self.prefix}t{self.tags}"
             shown = text if tag[1] else f"({text})"
-        elif numbered and not nonumber and row.strip():
+        elif numbered and not nonumber and not _blank(row):
             self.number += 1
             text, anchor, shown = str(self.number), f"{self.prefix}{self.number}", f"({self.number})"
             row = f"{row}\\tag{{{self.number}}}"
@@ -89,6 +92,11 @@ class _Counter:
         for label in labels:
             self.labels.setdefault(label, (text, anchor) if text is not None else ("??", ""))
         return row
+
+
+def _blank(row: str) -> bool:
+    """Whether a line holds nothing but space (and the ``[3pt]`` of the ``\\\\`` before it)."""
+    return not _LINE_SKIP.sub("", row, count=1).strip()
 
 
 def _tokens(tex: str) -> list[tuple[int, int, str]]:
@@ -179,7 +187,7 @@ def _environment(body: str, name: str, starred: bool, counter: _Counter) -> str:
         if name == "eqnarray":  # rcl columns: keep the relation with the right-hand side
             cells = split_top(row, "&")
             row = "&".join([cells[0], " ".join(cells[1:3]), *cells[3:]]) if len(cells) >= 3 else row
-        last_empty = k == len(rows) - 1 and k > 0 and not row.strip()
+        last_empty = k == len(rows) - 1 and k > 0 and _blank(row)
         out.append(counter.line(row, numbered=not starred and not last_empty))
     return "\\\\".join(out)
 

@@ -254,7 +254,8 @@ def _prepare(article: Article) -> _Prepared:
         refusals.append(f"formula too long ({len(m.tex)} characters, the limit is {MAX_TEX_CHARS})" if too_long else "")
         arity = {name: d.nargs for name, d in macros.items()}
         macro_tex = "".join(d.tex for d in macros.values())
-        requests.append(None if too_long else Request(texfix.brace_scripts(tex, arity), m.display, macro_tex, tags))
+        display = m.display or bool(eqnum.DISPLAY_ONLY.search(tex))  # MathJax shows $\begin{equation}…$ too
+        requests.append(None if too_long else Request(texfix.brace_scripts(tex, arity), display, macro_tex, tags))
     return _Prepared(requests, refusals, numbered.anchors)
 
 

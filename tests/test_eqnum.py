@@ -81,6 +81,11 @@ def test_nested_environments_and_a_trailing_line_break_do_not_count() -> None:
     assert n.texs[1] == r"\begin{align*}x\tag{2}\\y\tag{3}\\\end{align*}"
 
 
+def test_a_spacing_after_the_last_line_break_is_no_line() -> None:
+    n = number_equations([r"\begin{align}x\\[3pt]y\\[2pt]\end{align}"], "s")
+    assert n.texs[0] == r"\begin{align*}x\tag{1}\\[3pt]y\tag{2}\\[2pt]\end{align*}"
+
+
 def test_a_numbered_environment_inside_dollars_is_numbered_too() -> None:
     n = number_equations([r"\begin{equation}x\end{equation}", r"\begin{aligned}a\\b\end{aligned}"], "d")
     assert n.anchors == (("eq-d-1",), ())

@@ -71,6 +71,8 @@ BLOG_TEX = [
     r"$$\begin{flalign}x &= 1 & y &= 2\end{flalign}$$",
     r"$\mbox{if } x_\mbox{max} &lt; y,\ \mathds{1}_{x&gt;0}\idotsint$",
     r"$\require{mhchem}\ce{2H2 + O2 -> 2H2O}$",
+    r"$\begin{equation}E=mc^2\end{equation}$",  # inline, as MathJax allowed: rendered as the display it is
+    r"$\begin{CD}A @>>> B\end{CD}$",
 ]
 
 
