@@ -24,7 +24,10 @@ filters applied, and the survivors ranked: title matches first, then BM25F
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import shutil
+import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -42,6 +45,8 @@ SCHEMA_VERSION = 1
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "date", "readers")
 _META, _DIGESTS = "kexue-index.json", "digests.json"
+#: What reading a damaged index raises (files cut short, overwritten, foreign).
+_UNREADABLE = (OSError, EOFError, struct.error, pickle.UnpicklingError, UnicodeDecodeError)
 _STALE = "the build (`kexue-archive build` or `python build_site.py`) creates or rebuilds the index"
 
 
@@ -209,8 +214,10 @@ def update(
     deleted; everything is loaded when the index is missing, stale or ``full``.
     A build that changed nothing opens nothing but two small JSON files.
     """
-    known = None if full else _known(root)
-    if known is not None and known == dict(digests):
+    known, files = (None, None) if full else _known(root)
+    if files != _files(root):
+        known = None  # Whoosh's files changed behind our back (or a crash before we noted them): rebuild
+    if known == dict(digests):
         return IndexResult(0, 0, 0, rebuilt=False)  # nothing changed: Whoosh is not even imported
     ix = None if known is None else _open(root)
     rebuilt = ix is None
@@ -225,22 +232,30 @@ def update(
         ix.close()
     from .archive import atomic_write  # lazy: PyYAML is not needed to search
 
-    atomic_write(index_dir(root) / _DIGESTS, json.dumps(dict(digests), sort_keys=True).encode())
+    state = {"files": _files(root), "digests": dict(sorted(digests.items()))}
+    atomic_write(index_dir(root) / _DIGESTS, json.dumps(state).encode())
     added = sum(1 for i in changed if i not in known)
     return IndexResult(added=added, updated=len(changed) - added, removed=len(removed), rebuilt=rebuilt)
 
 
-def _known(root: Path) -> dict[str, str] | None:
-    """The digests indexed, or None when the index must be rebuilt (missing, stale, other OpenCC)."""
-    if _meta(root) != {"schema": SCHEMA_VERSION, "opencc": _opencc_version()}:
-        return None
-    if not any(index_dir(root).glob("*.toc")):
-        return None
+def _files(root: Path) -> list[list[Any]]:
+    """Whoosh's files as (name, size, mtime_ns): if they are as we left them, the index is whole."""
     try:
-        known = json.loads((index_dir(root) / _DIGESTS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return known if isinstance(known, dict) else None
+        entries = sorted(os.scandir(index_dir(root)), key=lambda e: e.name)
+    except OSError:
+        return []
+    return [[e.name, e.stat().st_size, e.stat().st_mtime_ns] for e in entries if e.is_file() and e.name not in (_META, _DIGESTS)]
+
+
+def _known(root: Path) -> tuple[dict[str, str] | None, list[list[Any]] | None]:
+    """The digests indexed and Whoosh's files then, or None when the index must be rebuilt."""
+    if _meta(root) != {"schema": SCHEMA_VERSION, "opencc": _opencc_version()}:
+        return None, None
+    try:
+        state = json.loads((index_dir(root) / _DIGESTS).read_text(encoding="utf-8"))
+        return dict(state["digests"]), list(state["files"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, None
 
 
 def index_articles(root: Path, articles: Sequence[Article], *, full: bool = False) -> IndexResult:
@@ -287,17 +302,24 @@ def search(
     """Articles matching ``query`` (see ``query`` for the language), best first."""
     if not root.is_dir():
         raise UserError(f"no archive at {root}", "run `kexue-archive build` first, or pass --archive DIR")
+    if sort not in SORTS or limit < 1:
+        raise UserError(f"bad search options: sort={sort!r}, limit={limit}", f"sort is one of {', '.join(SORTS)}; limit >= 1")
+    filters = _filters(year, since, until)
     ix = _open(root)
     if ix is None:
         raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", _STALE)
     try:
         folder: Folder = ix.schema["title"].analyzer
         node = parse(query, folder.fold)
-        if author:
-            node = And((node, parse(f'author:"{author}"' if '"' not in author else author, folder.fold)))
+        if author is not None:
+            if not folder.fold(author).strip():
+                raise UserError("--author is empty", "give part of an author's name, e.g. --author 苏剑林")
+            node = And((node, Atom(folder.fold(author).strip(), ("author",))))
         with ix.searcher() as searcher:
             return _Search(searcher, folder, (field,) if field else DEFAULT_FIELDS).run(
-                node, limit=limit, sort=sort, filters=_filters(year, since, until))
+                node, limit=limit, sort=sort, filters=filters)
+    except _UNREADABLE as exc:
+        raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
     finally:
         ix.close()
 

@@ -69,7 +69,12 @@ def snippet(text: str, needles: Sequence[str], folder: Folder) -> Snippet:
     """The window of ``text`` that best shows the matches, on one line, with their spans."""
     matches = match_spans(text, needles, folder)
     lo, hi = _window(text, matches) if matches else (0, min(len(text), WIDTH))
-    spans = _merge([(max(s, lo), min(e, hi)) for s, e, _ in matches if s < hi and e > lo])
+    for s, e, _ in matches:  # widen rather than cut a match in two
+        if s < lo < e:
+            lo = s
+        if s < hi < e:
+            hi = e
+    spans = _merge([(s, e) for s, e, _ in matches if s >= lo and e <= hi])
     out: list[str] = ["…"] if lo > 0 else []
     index = [0] * (hi - lo + 1)  # original offset - lo -> offset in the one-line text
     for i in range(lo, hi):
