@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from . import archive as store
+from . import index
 from .archive import Ledger, Writer
 from .lock import locked
 from .merge import conflicts, merge_groups
@@ -104,6 +105,7 @@ def build(
             groups=groups, digests=digests, removed=removed,
             meta={"manifest": done.digest},
         ))
+        index.update(root, state.digests(state.since(0).changed), state.articles, full=full)
         problems = sorted(state.problems() + conflicts(state.conflicted()), key=_problem_order)
         counts = state.counts()
         writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))
