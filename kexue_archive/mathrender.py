@@ -233,29 +233,44 @@ def _fingerprint(version: str) -> str:
     return h.hexdigest()
 
 
+def _refusal(tex: str) -> str:
+    """Why a formula is not even sent to KaTeX ("" when it is)."""
+    return f"formula too long ({len(tex)} characters, the limit is {MAX_TEX_CHARS})" if len(tex) > MAX_TEX_CHARS else ""
+
+
+def _adapt(tex: str) -> tuple[str, list[texfix.MacroDef], str]:
+    """The formula's own fixes: its body, the macros it defines, and a refusal ("" for none)."""
+    if refusal := _refusal(tex):
+        return "", [], refusal
+    try:
+        body, found = texfix.extract_macros(texfix.drop_mathjax_only(texfix.clean(texfix.decode_entities(tex))))
+    except RecursionError:  # hostile nesting; KaTeX would give up on it too
+        return "", [], "formula nested too deeply"
+    return body, found, ""
+
+
 def _prepare(article: Article) -> _Prepared:
     """Turn an article's formulas into KaTeX requests: fixes, shared macros, numbering."""
-    bodies, defs = [], []
-    for m in article.math:
-        body, found = texfix.extract_macros(texfix.drop_mathjax_only(texfix.clean(texfix.decode_entities(m.tex))))
-        bodies.append(body)
-        defs.append(found)
-    numbered = eqnum.number_equations(bodies, article.id)
+    adapted = [_adapt(m.tex) for m in article.math]
+    numbered = eqnum.number_equations([body for body, _, _ in adapted], article.id)
     # Start from each name's first definition: an excerpt may use a macro before it shows its definition.
     macros: dict[str, texfix.MacroDef] = {}
-    for found in defs:
+    for _, found, _ in adapted:
         for d in found:
             macros.setdefault(d.name, d)
     requests: list[Request | None] = []
     refusals: list[str] = []
-    for m, tex, found, tags in zip(article.math, numbered.texs, defs, numbered.shown, strict=True):
+    for m, tex, (_, found, refusal), tags in zip(article.math, numbered.texs, adapted, numbered.shown, strict=True):
         macros.update((d.name, d) for d in found)
-        too_long = len(m.tex) > MAX_TEX_CHARS
-        refusals.append(f"formula too long ({len(m.tex)} characters, the limit is {MAX_TEX_CHARS})" if too_long else "")
         arity = {name: d.nargs for name, d in macros.items()}
-        macro_tex = "".join(d.tex for d in macros.values())
+        try:
+            tex = texfix.brace_scripts(tex, arity)
+        except RecursionError:
+            refusal = refusal or "formula nested too deeply"
+        refusals.append(refusal)
         display = m.display or bool(eqnum.DISPLAY_ONLY.search(tex))  # MathJax shows $\begin{equation}…$ too
-        requests.append(None if too_long else Request(texfix.brace_scripts(tex, arity), display, macro_tex, tags))
+        macro_tex = "".join(d.tex for d in macros.values())
+        requests.append(None if refusal else Request(tex, display, macro_tex, tags))
     return _Prepared(requests, refusals, numbered.anchors)
 
 

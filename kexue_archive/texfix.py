@@ -166,8 +166,9 @@ def drop_mathjax_only(tex: str) -> str:
             i = end
             continue
         if tex[i + 1 : end] == "unicode":
-            out.append(_unicode(tex, end) or tex[i:end])
-            i = _arguments_end(tex, end, 1, True) if out[-1] != tex[i:end] else end
+            char = _unicode(tex, end)
+            out.append(char or tex[i:end])
+            i = _arguments_end(tex, end, 1, True) if char else end
             continue
         dropped, kept = rule
         j = _arguments_end(tex, end, dropped, optional=tex[i + 1 : end] == "bbox")

@@ -50,6 +50,9 @@ HOSTILE_TEX = [
     r"\rule{100000em}{100000em}",
     "x" * 1_000_000,
     r"\def\a{\a\a}\a",
+    r"\style{a}{" * 3000 + "x" + "}" * 3000,
+    r"x_\boldsymbol{" * 3000 + "y" + "}" * 3000,
+    "{" * 30000 + "}" * 30000,
 ]
 #: One example of each quirk of the blog's TeX that needs a fix or a check.
 BLOG_TEX = [
