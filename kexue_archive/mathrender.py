@@ -7,6 +7,7 @@ API (all the site renderer needs)::
                                         # (article.math == tex.scan(article.excerpt).math)
     sum(not r.ok for rs in rendered.values() for r in rs)   # the build summary's math-error count
     math_problems(articles, rendered)   # one Problem per failed formula, for the data-quality page
+    prune_cache(cache_dir, all_articles)  # after a full build: drop entries no article uses any more
     katex_dist()                        # node_modules/katex/dist: copy katex.min.css and fonts/ into the site
 
 ``RenderedMath.html`` is ready to insert as is: the KaTeX markup (``<span class="katex">``, or
@@ -332,6 +333,23 @@ def render_articles(
         if path is not None and not any(o.transient for o in raw):
             atomic_write(path, json.dumps([[o.ok, o.html, o.why] for o in done[article.id]], ensure_ascii=False).encode())
     return _result(articles, done)
+
+
+def prune_cache(cache_dir: Path, articles: Sequence[Article], project: Path | None = None) -> int:
+    """Delete the cache entries no article of ``articles`` (the whole archive) would read; how many went.
+
+    Separate from render_articles, which may be given only the articles whose pages changed.
+    """
+    if not cache_dir.is_dir():
+        return 0
+    fingerprint = _fingerprint(katex_version(project))
+    keep = {_cache_path(cache_dir, fingerprint, a) for a in articles if a.math}
+    gone = 0
+    for path in cache_dir.glob("*/*.json"):
+        if path not in keep:
+            path.unlink(missing_ok=True)
+            gone += 1
+    return gone
 
 
 def _node() -> str:

@@ -28,6 +28,7 @@ from kexue_archive.mathrender import (
     find_project,
     katex_dist,
     math_problems,
+    prune_cache,
     render_articles,
 )
 from kexue_archive.records import Article, Source
@@ -344,6 +345,18 @@ def test_an_article_without_math_costs_nothing(tmp_path: Path, monkeypatch: pyte
     a = article("没有公式的文章，只有一个美元符号\\$。")
     assert render_articles([a], cache_dir=tmp_path / "cache") == {a.id: []}
     assert not (tmp_path / "cache").exists()
+
+
+def test_pruning_keeps_exactly_what_the_current_articles_use(tmp_path: Path) -> None:
+    articles = fixture_articles()
+    render_articles(articles, cache_dir=tmp_path)
+    edited = article(articles[0].excerpt + "$z$", articles[0].id)
+    render_articles([edited], cache_dir=tmp_path)
+    assert len(list(tmp_path.rglob("*.json"))) == len(articles) + 1
+    assert prune_cache(tmp_path, [edited, *articles[1:]]) == 1  # the old version of the edited article
+    assert prune_cache(tmp_path, [edited, *articles[1:]]) == 0
+    assert len(list(tmp_path.rglob("*.json"))) == len(articles)
+    assert prune_cache(tmp_path / "missing", articles) == 0
 
 
 def test_a_damaged_cache_entry_is_rendered_again(tmp_path: Path) -> None:
