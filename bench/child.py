@@ -2,11 +2,9 @@
 
     python -m bench.child build SEEDS ARCHIVE SITE OUT.json [--full]
         the real ``kexue-archive build`` (cli.main), with the BuildResult it
-        produced written to OUT.json (records, pages, and ``timings`` if the
-        build reports per-stage timings)
-    python -m bench.child staged SEEDS ARCHIVE SITE OUT.json
-        the pipeline's stages called one by one on fresh folders, each timed:
-        parse+merge (archive only), index, math (cold cache), render (warm)
+        produced written to OUT.json (records, pages, ``timings`` if the build
+        reports them) and stage times measured by wrapping the functions the
+        build calls: index.update, load_articles, render_site, render_math
     python -m bench.child index ARCHIVE OUT.json
         build the search index of an archive (when the build does not)
     python -m bench.child search ARCHIVE QUERIES.json REPS OUT.json
@@ -40,10 +38,53 @@ def _result_dict(result: Any) -> dict[str, Any]:
     }
 
 
+def _spy(module: Any, name: str, spent: dict[str, float], key: str) -> None:
+    """Wrap ``module.name`` so the time spent in it adds up under ``key`` (no-op if it does not exist)."""
+    real = getattr(module, name, None)
+    if real is None:
+        return
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            spent[key] = spent.get(key, 0.0) + time.perf_counter() - started
+
+    setattr(module, name, timed)
+
+
+def _stage_spies() -> dict[str, float]:
+    """Time the stages inside the real build by wrapping the functions it calls for them."""
+    import importlib
+
+    spent: dict[str, float] = {}
+    targets = (("kexue_archive.index", "update", "index"), ("kexue_archive.archive", "load_articles", "load"),
+               ("kexue_archive.render", "render_site", "site"), ("kexue_archive.render", "render_math", "math"))
+    for module, name, key in targets:
+        try:
+            _spy(importlib.import_module(module), name, spent, key)
+        except ImportError:
+            continue
+    return spent
+
+
+def _stages(result: Any, spent: dict[str, float]) -> dict[str, float | None]:
+    """parse+merge is what the build spent outside the other stages."""
+    site = spent.get("site")
+    math = spent.get("math")
+    outside = sum(spent.get(k, 0.0) for k in ("index", "load", "site"))
+    return {
+        "parse+merge": result.seconds - outside, "index": spent.get("index"), "load": spent.get("load"),
+        "math": math, "render": None if site is None else site - (math or 0.0),
+    }
+
+
 def cmd_build(seeds: Path, root: Path, site: Path, out: Path, full: bool) -> int:
     from kexue_archive import build as build_module
     from kexue_archive.cli import main
 
+    spent = _stage_spies()
     real = build_module.build
     seen: list[Any] = []
 
@@ -55,7 +96,10 @@ def cmd_build(seeds: Path, root: Path, site: Path, out: Path, full: bool) -> int
     build_module.build = spy  # cli imports build at call time, so it calls the spy
     argv = ["build", "--seeds", str(seeds), "--archive", str(root), "--site", str(site), "-q"]
     code = main([*argv, "--full"] if full else argv)
-    _dump(out, {"exit": code, **(_result_dict(seen[-1]) if seen else {})})
+    data = _result_dict(seen[-1]) if seen else {}
+    if seen:
+        data["stages"] = _stages(seen[-1], spent)
+    _dump(out, {"exit": code, **data})
     return code
 
 
@@ -63,32 +107,6 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     value = fn()
     return time.perf_counter() - started, value
-
-
-def cmd_staged(seeds: Path, root: Path, site: Path, out: Path) -> int:
-    from kexue_archive.archive import load_articles
-    from kexue_archive.build import build
-
-    times: dict[str, float | None] = {}
-    times["parse+merge"], result = _timed(lambda: build(seeds, root))
-    times["load"], articles = _timed(lambda: load_articles(root))
-    try:
-        from kexue_archive.index import index_articles
-    except ImportError:
-        times["index"] = None
-    else:
-        times["index"], _ = _timed(lambda: index_articles(root, articles))
-    try:
-        from kexue_archive.render import render_site
-        from kexue_archive.site_math import render_math
-    except ImportError:
-        times["math"] = times["render"] = None
-    else:
-        cache = root / ".cache" / "math"
-        times["math"], _ = _timed(lambda: render_math([a for a in articles if a.math], cache))
-        times["render"], _ = _timed(lambda: render_site(site, articles, cache_dir=cache))
-    _dump(out, {"records": result.records, "stages": times})
-    return 0
 
 
 def cmd_index(root: Path, out: Path) -> int:
@@ -120,9 +138,6 @@ def main(argv: list[str]) -> int:
     if command == "build":
         seeds, root, site, out = map(Path, rest[:4])
         return cmd_build(seeds, root, site, out, "--full" in rest[4:])
-    if command == "staged":
-        seeds, root, site, out = map(Path, rest[:4])
-        return cmd_staged(seeds, root, site, out)
     if command == "index":
         return cmd_index(Path(rest[0]), Path(rest[1]))
     if command == "search":

@@ -85,6 +85,7 @@ ROWS: list[tuple[str, Callable[[Metrics], str]]] = [
     ("peak RSS (largest process)", lambda m: _mb(m.get("full_peak_mb"))),
     ("stage: parse+merge", _stage("parse+merge")),
     ("stage: index", _stage("index")),
+    ("stage: load records (for the site)", _stage("load")),
     ("stage: math", _stage("math")),
     ("stage: render", _stage("render")),
     ("stage timings from", lambda m: str(m.get("stage_source", "n/a"))),

@@ -75,9 +75,14 @@ def full_builds(m: Metrics, seeds: Path, work: Path, repeat: int, log: Callable[
     m.update(full_s=median(seconds), full_cpu_s=median(cpu), full_peak_mb=max(peaks),
              records=results[-1]["records"], pages=results[-1]["pages"])
     timings = [r["timings"] for r in results if r.get("timings")]
+    source = "BuildResult.timings"
+    if not timings:  # the build does not report stages: use the times the child measured around them
+        timings, source = [r["stages"] for r in results if r.get("stages")], "wrapped stage functions in the build"
     if timings:
-        stages = {k: median([t[k] for t in timings if k in t]) for k in timings[-1]}
-        m.update(stages=stages, stage_source="BuildResult.timings")
+        stages = {k: median([t[k] for t in timings if t.get(k) is not None]) for k in timings[-1]}
+        m.update(stages=stages, stage_source=source)
+        if stages.get("index"):
+            m["index_s"] = stages["index"]
     return base
 
 
@@ -93,18 +98,6 @@ def index_stage(m: Metrics, base: Path, work: Path, log: Callable[[str], None]) 
     m["full_peak_mb"] = max(m["full_peak_mb"], proc.peak_mb)
     m.setdefault("index_s", result["seconds"])
     log(f"index (not made by the build): {proc.seconds:.2f} s")
-
-
-def staged(m: Metrics, seeds: Path, work: Path, log: Callable[[str], None]) -> None:
-    """Stage split by calling each stage on its own, when the build reports no timings."""
-    if "stages" in m:
-        return
-    _, result = _child("staged", seeds, work / "staged" / "archive", work / "staged" / "site", work / "staged.json")
-    m.update(stages=result["stages"], stage_source="stages called one by one")
-    if result["stages"].get("index"):
-        m["index_s"] = result["stages"]["index"]
-    shutil.rmtree(work / "staged", ignore_errors=True)
-    log("stages: " + ", ".join(f"{k} {v:.2f} s" if v is not None else f"{k} n/a" for k, v in result["stages"].items()))
 
 
 def rebuilds(m: Metrics, seeds: Path, base: Path, repeat: int, key: str, add: bool, log: Callable[[str], None]) -> None:
@@ -195,7 +188,6 @@ def bench_size(n: int, work: Path, args: argparse.Namespace, queries: list[str])
     log(f"corpus: {m['dumps']} dumps")
     base = full_builds(m, seeds, work, args.repeat, log)
     index_stage(m, base, work, log)
-    staged(m, seeds, work, log)
     rebuilds(m, seeds, base, args.repeat, "noop_s", False, log)
     sizes(m, base)
     search(m, base, work, queries, args.repeat)
