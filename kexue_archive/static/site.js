@@ -63,10 +63,19 @@
     });
   }
 
-  /* Header search: go to the search page with the query in the hash (bookmarkable). */
+  /* Header search: go to the search page with the query in the hash (bookmarkable).
+     "/" anywhere outside a text field jumps to the search box, as on many sites. */
   function setupSearchBox() {
     var form = document.querySelector("form.top-search");
     if (!form) return;
+    document.addEventListener("keydown", function (ev) {
+      var t = ev.target, typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+      if (ev.key !== "/" || typing || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      ev.preventDefault();
+      var box = document.getElementById("q") || form.querySelector("input");
+      box.focus();
+      box.select();
+    });
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var q = form.querySelector("input").value.trim();

@@ -109,6 +109,12 @@ def test_keyboard_reaches_the_skip_link_and_search_first(site: Path, page: Any) 
     assert page.evaluate("document.activeElement.textContent") == "跳到正文"
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
+    page.keyboard.press("/")
+    assert page.evaluate("document.activeElement.id") == "top-q"
+    page.keyboard.type("熵")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#results li.card")
+    assert page.locator("#results mark").first.inner_text() == "熵"
 
 
 def test_mobile_layout_does_not_scroll_sideways(site: Path, browser: Any) -> None:
