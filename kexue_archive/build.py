@@ -113,9 +113,10 @@ def build(
         writer.write(root / "manifest.yaml", done.to_yaml())
         rendered = None
         if site is not None:  # the site follows the archive; its own state file is written last
-            from .render import render_site, up_to_date  # Jinja, Markdown and KaTeX only when a site is wanted
+            from .render import render_site, unchanged  # Jinja, Markdown and KaTeX only when a site is wanted
 
-            if full or not up_to_date(site, done.digest):
+            rendered = None if full else unchanged(site, done.digest)
+            if rendered is None:
                 rendered = render_site(site, store.load_articles(root), problems, full=full,
                                        cache_dir=root / ".cache" / "math", key=done.digest)
     return BuildResult(

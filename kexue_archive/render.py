@@ -130,14 +130,19 @@ def inputs_digest(templates: Path, assets: Sequence[tuple[str, bytes]]) -> str:
     return _digest(*parts)
 
 
-def up_to_date(site: Path, key: str, templates: Path = TEMPLATES) -> bool:
-    """True when the site was last rendered from the records ``key`` names, with
-    this program, templates and assets, and every page is still there: the
-    build then need not even load the records."""
+def unchanged(site: Path, key: str, templates: Path = TEMPLATES) -> SiteResult | None:
+    """What the site holds when it was last rendered from the records ``key`` names
+    (the archive manifest's digest), with this program, templates and assets, and
+    every page is still there; else None. The build then need not even load the records."""
     state = load_state(site)
     if state.get("key") != _digest(inputs_digest(templates, static_assets()), key):
-        return False
-    return all((site / rel).is_file() for rel in [*state.get("pages", {}), "assets/search-index.js", "assets/fold.js"])
+        return None
+    pages = state.get("pages", {})
+    if not all((site / rel).is_file() for rel in [*pages, "assets/search-index.js", "assets/fold.js"]):
+        return None
+    math_errors = sum(len(found) for found in state.get("math_problems", {}).values())
+    index_bytes = (site / "assets/search-index.js").stat().st_size
+    return SiteResult(len(pages), 0, 0, 0, math_errors, index_bytes, ())
 
 
 def page_digest(base: str, page: Page) -> str:
@@ -150,7 +155,7 @@ def render_site(site: Path, articles: Sequence[Article], problems: Sequence[Prob
     """Bring the site in ``site`` up to date with ``articles``; returns what it did.
 
     ``cache_dir`` keeps rendered math between builds (the archive's ``.cache/math``);
-    ``key`` names the records (the archive manifest's digest) for :func:`up_to_date`.
+    ``key`` names the records (the archive manifest's digest) for :func:`unchanged`.
     """
     safe, unsafe = sanitise(articles)
     pages = plan(safe)

@@ -138,17 +138,22 @@ def test_safe_target_refuses_symlinked_escape(tmp_path: Path) -> None:
         safe_target(site, "articles/abcd1234.html")
 
 
-def test_up_to_date_only_when_records_program_and_pages_match(articles: list[Article], tmp_path: Path) -> None:
+def test_unchanged_only_when_records_program_and_pages_match(articles: list[Article], tmp_path: Path) -> None:
     import shutil
 
-    from kexue_archive.render import TEMPLATES, up_to_date
+    from kexue_archive.render import TEMPLATES, unchanged
+
+    def up_to_date(site: Path, key: str, templates: Path) -> bool:
+        return unchanged(site, key, templates) is not None
 
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
     site = tmp_path / "site"
     assert not up_to_date(site, "k1", templates)
-    render_site(site, articles, templates=templates, key="k1")
+    first = render_site(site, articles, templates=templates, key="k1")
     assert up_to_date(site, "k1", templates)
+    same = unchanged(site, "k1", templates)
+    assert same is not None and (same.pages, same.rendered, same.index_bytes) == (first.pages, 0, first.index_bytes)
     assert not up_to_date(site, "k2", templates)
     (site / "popular.html").unlink()
     assert not up_to_date(site, "k1", templates)
