@@ -175,3 +175,20 @@ def test_series_pages_list_members_in_order_and_say_what_is_missing(articles: li
     html = (tmp_path / diffusion.path).read_text()
     assert "第1篇不在存档中" in html and "第3–23篇不在存档中" in html
     assert html.index("生成扩散模型漫谈(二)") < html.index("生成扩散模型漫谈(二十四)")
+
+
+def test_the_build_command_renders_the_site(tmp_path: Path) -> None:
+    from support import SEEDS, run_cli
+
+    args = ("build", "--seeds", str(SEEDS), "--archive", str(tmp_path / "archive"), "--site", str(tmp_path / "site"))
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert (tmp_path / "site/index.html").is_file() and (tmp_path / "site/assets/katex/katex.min.css").is_file()
+    pages = len(list((tmp_path / "site").rglob("*.html")))
+    assert f"site: {pages}/{pages} pages drawn, 0 formulas shown as TeX" in first.stdout
+    before = tree(tmp_path / "site")
+    second = run_cli(*args)
+    assert f"site: 0/{pages} pages drawn" in second.stdout
+    assert tree(tmp_path / "site") == before
+    full = run_cli(*args, "--full")
+    assert full.returncode == 0 and tree(tmp_path / "site") == before
