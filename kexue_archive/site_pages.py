@@ -73,6 +73,12 @@ def web_url(url: str | None) -> str | None:
     return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", encoded)  # a stray % becomes a literal one
 
 
+def link(a: Article) -> dict[str, Any]:
+    """What a link to an article shows: only its title, so a neighbour's reader
+    count changing does not redraw this page."""
+    return {"id": a.id, "title": a.title}
+
+
 def plan(articles: Sequence[Article], *, per_page: int = PER_PAGE) -> list[Page]:
     """Every page of the site but the data-quality page (which also needs the
     build's problems, see :func:`quality_page`), in a fixed order, from the records alone."""
@@ -104,8 +110,8 @@ def article_pages(ordered: Sequence[Article], series: Sequence[Series]) -> list[
     place = series_places(series, {a.id: a for a in ordered})
     pages = []
     for i, a in enumerate(ordered):
-        newer = brief(ordered[i - 1]) if i > 0 else None
-        older = brief(ordered[i + 1]) if i + 1 < len(ordered) else None
+        newer = link(ordered[i - 1]) if i > 0 else None
+        older = link(ordered[i + 1]) if i + 1 < len(ordered) else None
         context = {
             "a": {**brief(a, excerpt=True), "author": a.author, "url": web_url(a.url), "aliases": list(a.aliases),
                   "math_count": len(a.math)},
@@ -131,8 +137,8 @@ def series_places(series: Sequence[Series], by_id: Mapping[str, Article]) -> dic
             nxt = s.members[i + 1] if i + 1 < len(s.members) else None
             place[aid] = {
                 "id": s.id, "name": s.name, "number": number, "count": len(s.members),
-                "prev": {"number": prev[0], **brief(by_id[prev[1]])} if prev else None,
-                "next": {"number": nxt[0], **brief(by_id[nxt[1]])} if nxt else None,
+                "prev": {"number": prev[0], **link(by_id[prev[1]])} if prev else None,
+                "next": {"number": nxt[0], **link(by_id[nxt[1]])} if nxt else None,
             }
     return place
 
