@@ -23,8 +23,10 @@ The analyzer (``BigramAnalyzer``) indexes a CJK run as overlapping character
 bigrams *and* every character as a unigram at the same positions, so a query
 of any length is a phrase of bigrams (exact substring match within a run) or a
 single unigram (``熵``). Latin/digit runs are single words. Every other
-non-space character (punctuation, TeX symbols) is a one-character token, so
-``\\frac`` or ``GPT-4`` narrow the candidates too. It is a duck-typed Whoosh
+non-space character (punctuation, TeX symbols) is a one-character token, and
+a run of white space leaves a gap of one position: terms at consecutive
+positions were adjacent, so ``\\frac``, ``GPT-4`` or ``LoRA微调`` are exact
+phrase queries too; only queries containing white space need checking. It is a duck-typed Whoosh
 analyzer (Whoosh pickles it into the schema; this module path must stay put)
 that does not import Whoosh: the site export and the tests use it without.
 """
@@ -108,7 +110,11 @@ class _CharFolds(dict[int, str]):
         self.uneven: set[int] = set()  # characters whose fold is not exactly one character
 
     def __missing__(self, code: int) -> str:
-        folded = fold_char(chr(code), self.t2s)
+        c = chr(code)
+        if 0x4E00 <= code <= 0x9FFF:  # unified ideographs: no NFKC mapping, no case; only t2s
+            self[code] = folded = self.t2s.get(c, c)
+            return folded
+        folded = fold_char(c, self.t2s)
         self[code] = folded
         if len(folded) != 1:
             self.uneven.add(code)
@@ -198,10 +204,16 @@ def index_terms(folded: str) -> Iterator[tuple[str, int]]:
     """(term, position) pairs of folded text: CJK bigrams plus unigrams, words, symbols.
 
     A CJK character takes one position (its unigram and the bigram starting at
-    it share it); a word or symbol takes one. White space takes none.
+    it share it); a word or symbol takes one; a run of white space between two
+    tokens takes one too, with no term. So terms at consecutive positions were
+    adjacent in the text, and a phrase query is an exact substring test for
+    any query without white space (see :func:`is_exact`).
     """
-    pos = 0
+    pos, end = 0, -1
     for m in TOKEN.finditer(folded):
+        if 0 <= end < m.start():
+            pos += 1  # the white space between the previous token and this one
+        end = m.end()
         run = m.group("cjk")
         if run is None:
             yield m.group(), pos
@@ -215,12 +227,11 @@ def index_terms(folded: str) -> Iterator[tuple[str, int]]:
 
 
 def query_terms(folded: str) -> list[str]:
-    """Terms at consecutive positions that every occurrence of ``folded`` has in the index.
+    """Terms at consecutive positions that every occurrence of ``folded`` (no white space) has in the index.
 
     A CJK run gives its bigrams, then its last character as a unigram when
     anything follows (so positions stay consecutive); a one-character run
-    gives its unigram. White space is ignored, so this is a superset test
-    when the query has several tokens: see ``is_exact``.
+    gives its unigram.
     """
     terms: list[str] = []
     matches = list(TOKEN.finditer(folded))
@@ -235,10 +246,14 @@ def query_terms(folded: str) -> list[str]:
     return terms
 
 
+def segments(folded: str) -> list[list[str]]:
+    """:func:`query_terms` of each white-space-separated part: every occurrence has them all."""
+    return [query_terms(part) for part in folded.split()]
+
+
 def is_exact(folded: str) -> bool:
-    """True when the index alone answers ``folded``: a single CJK run, word or symbol."""
-    m = TOKEN.fullmatch(folded)
-    return m is not None
+    """True when the index alone answers ``folded``: it has no white space (one phrase)."""
+    return len(folded.split()) == 1 and folded == folded.strip()
 
 
 class BigramAnalyzer(Folder):

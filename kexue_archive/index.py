@@ -10,15 +10,13 @@ missing, unreadable, of another schema version, or built with another
 traditional -> simplified table. Because the index keeps its own digests, a
 build interrupted before the index was updated is repaired by the next one.
 
-How a query is answered (see ``query`` for the language): every term is
-folded and turned into index terms (``analysis.query_terms``): one term, or
-a phrase at consecutive positions. When ``analysis.is_exact`` says the
-index is exact for the term (a single CJK run, word or symbol), its posting
-list is the answer; otherwise (spaces, mixed scripts, punctuation inside) the
-phrase gives candidates and each is checked with ``query.occurs`` on its
-stored, folded text. The tree is then evaluated as sets of documents, the
-filters applied, and the survivors ranked: title matches first, then BM25F
-(title boosted), or by date/readers.
+How a query is answered (see ``query`` for the language, ``matching`` for
+the evaluation): every term is folded and turned into index terms
+(``analysis.query_terms``): one term, or a phrase at consecutive positions,
+which is an exact substring test unless the term holds white space (then
+each part is looked up and the stored text decides). The query tree is
+evaluated as sets of documents, the filters applied, and the survivors
+ranked: title matches first, then BM25F (title boosted), or by date/readers.
 """
 
 from __future__ import annotations
@@ -32,16 +30,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .analysis import BigramAnalyzer, Folder, is_exact, query_terms, t2s_table
+from .analysis import BigramAnalyzer, Folder, t2s_table
 from .errors import UserError
-from .query import DEFAULT_FIELDS, And, Atom, Node, Not, Or, occurrences, parse, positive_atoms
+from .matching import Evaluator
+from .query import DEFAULT_FIELDS, And, Atom, parse, positive_atoms
 from .snippets import Snippet, highlight_spans, snippet
 
 if TYPE_CHECKING:
     from .records import Article
 
 #: Bump when the schema, the analyzer or the folding changes: older indexes are rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "date", "readers")
 _META, _DIGESTS = "kexue-index.json", "digests.json"
@@ -305,23 +304,51 @@ def search(
     if sort not in SORTS or limit < 1:
         raise UserError(f"bad search options: sort={sort!r}, limit={limit}", f"sort is one of {', '.join(SORTS)}; limit >= 1")
     filters = _filters(year, since, until)
-    ix = _open(root)
-    if ix is None:
-        raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", _STALE)
+    searcher, folder = _searcher(root)
     try:
-        folder: Folder = ix.schema["title"].analyzer
         node = parse(query, folder.fold)
         if author is not None:
             if not folder.fold(author).strip():
                 raise UserError("--author is empty", "give part of an author's name, e.g. --author 苏剑林")
             node = And((node, Atom(folder.fold(author).strip(), ("author",))))
-        with ix.searcher() as searcher:
-            return _Search(searcher, folder, (field,) if field else DEFAULT_FIELDS).run(
-                node, limit=limit, sort=sort, filters=filters)
+        evaluator = Evaluator(searcher.reader(), folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST})
+        within = None
+        for f in filters:
+            within = set(searcher.docs_for_query(f)) & (within if within is not None else evaluator.all_docs())
+        total, ranked = evaluator.run(node, limit=limit, sort=sort, within=within)
+        positives = list(dict.fromkeys(positive_atoms(node)))
+        return Results(total, tuple(_hit(searcher, folder, d, score, positives) for d, score in ranked))
+    except _UNREADABLE as exc:
+        _forget(root)
+        raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
+
+
+#: Searchers kept open between searches in one process, by index folder, with
+#: Whoosh's files as they were when opened: reused while those are unchanged.
+_SEARCHERS: dict[str, tuple[list[list[Any]], Any, Folder]] = {}
+
+
+def _searcher(root: Path) -> tuple[Any, Folder]:
+    key, files = str(index_dir(root).resolve()), _files(root)
+    cached = _SEARCHERS.get(key)
+    if cached is not None and cached[0] == files and _meta(root).get("schema") == SCHEMA_VERSION:
+        return cached[1], cached[2]
+    _forget(root)
+    ix = _open(root)
+    if ix is None:
+        raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", _STALE)
+    try:
+        searcher = ix.searcher()
     except _UNREADABLE as exc:
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
-    finally:
-        ix.close()
+    _SEARCHERS[key] = (files, searcher, ix.schema["title"].analyzer)
+    return searcher, _SEARCHERS[key][2]
+
+
+def _forget(root: Path) -> None:
+    cached = _SEARCHERS.pop(str(index_dir(root).resolve()), None)
+    if cached is not None:
+        cached[1].close()
 
 
 def _filters(year: int | None, since: str | None, until: str | None) -> list[Any]:
@@ -346,90 +373,13 @@ def _day(date: str | None, *, low: bool) -> int | None:
     return numbers[0] * 10000 + numbers[1] * 100 + numbers[2]
 
 
-class _Search:
-    """One query against one searcher: sets of document numbers, then ranking."""
-
-    def __init__(self, searcher: Any, folder: Folder, default_fields: tuple[str, ...]) -> None:
-        self.s, self.folder, self.default_fields = searcher, folder, default_fields
-        self._folded: dict[tuple[int, str], str] = {}
-
-    def run(self, node: Node, *, limit: int, sort: str, filters: list[Any]) -> Results:
-        docs = self.docs(node)
-        for f in filters:
-            docs &= set(self.s.docs_for_query(f))
-        positives = list(dict.fromkeys(positive_atoms(node)))
-        ranked = self.rank(docs, positives, limit, sort)
-        return Results(len(docs), tuple(self.hit(d, score, positives) for d, score in ranked))
-
-    # sets of documents
-
-    def docs(self, node: Node) -> set[int]:
-        if isinstance(node, Atom):
-            return self.atom_docs(node, node.fields or self.default_fields)
-        if isinstance(node, Or):
-            return set().union(*(self.docs(c) for c in node.children))
-        if isinstance(node, Not):
-            return set(self.s.reader().all_doc_ids()) - self.docs(node.child)
-        positive = [c for c in node.children if not isinstance(c, Not)]
-        result = self.docs(positive[0]) if positive else set(self.s.reader().all_doc_ids())
-        for child in positive[1:]:
-            result &= self.docs(child)
-        for negated in node.children:
-            if isinstance(negated, Not):
-                result -= self.docs(negated.child)
-        return result
-
-    def atom_docs(self, atom: Atom, fields: Sequence[str]) -> set[int]:
-        found = set(self.s.docs_for_query(self.atom_query(atom, fields)))
-        if is_exact(atom.text):
-            return found
-        return {d for d in found if any(next(occurrences(atom.text, self.folded(d, f)), None) is not None for f in fields)}
-
-    def atom_query(self, atom: Atom, fields: Sequence[str]) -> Any:
-        from whoosh.query import Or as WOr
-        from whoosh.query import Phrase, Term
-
-        terms = query_terms(atom.text)
-        parts = [Term(f, terms[0]) if len(terms) == 1 else Phrase(f, terms) for f in fields]
-        return parts[0] if len(parts) == 1 else WOr(parts)
-
-    def folded(self, docnum: int, field: str) -> str:
-        key = (docnum, field)
-        if key not in self._folded:
-            self._folded[key] = self.folder.fold(self.s.stored_fields(docnum).get(field) or "")
-        return self._folded[key]
-
-    # ranking
-
-    def rank(self, docs: set[int], positives: list[Atom], limit: int, sort: str) -> list[tuple[int, float]]:
-        from whoosh.query import Every
-        from whoosh.query import Or as WOr
-
-        scorer = WOr([self.atom_query(a, a.fields or self.default_fields) for a in positives])
-        if sort != "relevance":
-            order = ["date_rank" if sort == "date" else "readers_rank", "id"]
-            top = [h.docnum for h in self.s.search(Every(), filter=docs, sortedby=order, limit=limit)]
-            scores = {h.docnum: h.score for h in self.s.search(scorer, filter=set(top), limit=None)}
-            return [(d, scores.get(d, 0.0)) for d in top]
-        in_title = {d for a in positives if "title" in (a.fields or self.default_fields)
-                    for d in self.atom_docs(a, ["title"]) if d in docs}
-        ranked: list[tuple[int, float]] = []
-        for tier in (in_title, docs - in_title):
-            if len(ranked) < limit and tier:
-                hits = self.s.search(scorer, filter=tier, limit=limit - len(ranked))
-                ranked += sorted(((h.docnum, h.score) for h in hits), key=lambda x: (-x[1], self.s.stored_fields(x[0])["id"]))
-        if len(ranked) < limit:  # reached only through a NOT branch: no term to score
-            seen = {d for d, _ in ranked}
-            ranked += [(d, 0.0) for d in sorted(docs - seen)][: limit - len(ranked)]
-        return ranked
-
-    def hit(self, docnum: int, score: float, positives: list[Atom]) -> Hit:
-        stored = self.s.stored_fields(docnum)
-        needles = [a.text for a in positives]
-        title = stored.get("title") or None
-        snip: Snippet = snippet(stored.get("excerpt") or "", needles, self.folder)
-        return Hit(
-            id=stored["id"], title=title, author=stored.get("author") or None, date=stored.get("date"),
-            readers=stored.get("readers"), score=round(float(score), 4), snippet=snip.text, highlights=snip.spans,
-            title_highlights=highlight_spans(title or "", needles, self.folder),
-        )
+def _hit(searcher: Any, folder: Folder, docnum: int, score: float, positives: list[Atom]) -> Hit:
+    stored = searcher.stored_fields(docnum)
+    needles = [a.text for a in positives]
+    title = stored.get("title") or None
+    snip: Snippet = snippet(stored.get("excerpt") or "", needles, folder)
+    return Hit(
+        id=stored["id"], title=title, author=stored.get("author") or None, date=stored.get("date"),
+        readers=stored.get("readers"), score=round(float(score), 4), snippet=snip.text, highlights=snip.spans,
+        title_highlights=highlight_spans(title or "", needles, folder),
+    )

@@ -20,6 +20,7 @@ from kexue_archive.analysis import (
     is_exact,
     is_word_char,
     query_terms,
+    segments,
     t2s_table,
 )
 from kexue_archive.query import occurs
@@ -106,15 +107,15 @@ def test_index_terms_contain_every_occurrence(text: str, data: st.DataObject) ->
     needle = folded[i:j].strip()
     if not needle or not occurs(needle, folded):
         return
-    terms = query_terms(needle)
-    if terms:
-        assert _phrase_match(terms, list(index_terms(folded)))
+    indexed = list(index_terms(folded))
+    for terms in segments(needle):  # one phrase per white-space-separated part
+        assert _phrase_match(terms, indexed)
 
 
 @settings(max_examples=400)
 @given(texts, st.text(alphabet=ALPHABET, min_size=1, max_size=6))
 def test_exact_queries_match_exactly(text: str, query: str) -> None:
-    """Where is_exact says so, the index alone decides: phrase match <=> substring."""
+    """Where is_exact says so (no white space), the index alone decides: phrase match <=> substring."""
     folded, needle = fold(text), fold(query).strip()
     if needle and is_exact(needle):
         assert _phrase_match(query_terms(needle), list(index_terms(folded))) == occurs(needle, folded)
@@ -130,7 +131,9 @@ def test_cjk_runs_give_bigrams_and_unigrams_latin_words_whole() -> None:
     assert query_terms("熵") == ["熵"]
     assert query_terms("微调lora") == ["微调", "调", "lora"]  # the run's last character keeps positions consecutive
     assert is_exact("扩散模型") and is_exact("lora") and is_exact("熵") and is_exact("$")
-    assert not is_exact("lora微调") and not is_exact("gpt-4") and not is_exact("生成 函数")
+    assert is_exact("lora微调") and is_exact("gpt-4") and not is_exact("生成 函数")
+    spaced = list(index_terms("gpt - 4 的 熵"))
+    assert spaced == [("gpt", 0), ("-", 2), ("4", 4), ("的", 6), ("熵", 8)]  # white space leaves a gap
     assert is_word_char("a") and is_word_char("7") and not is_word_char("熵") and not is_word_char("_")
 
 
