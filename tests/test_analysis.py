@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+import re
 import subprocess
 import sys
 
@@ -12,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kexue_archive.analysis import (
+    QUERY_TOKEN,
+    TOKEN,
     BigramAnalyzer,
     Folder,
     default_folder,
@@ -119,6 +122,16 @@ def test_exact_queries_match_exactly(text: str, query: str) -> None:
     folded, needle = fold(text), fold(query).strip()
     if needle and is_exact(needle):
         assert _phrase_match(query_terms(needle), list(index_terms(folded))) == occurs(needle, folded)
+
+
+@given(texts)
+def test_both_spellings_of_the_token_pattern_agree(text: str) -> None:
+    folded = fold(text)
+    spans = [[(m.lastgroup, m.span()) for m in re.finditer(p, folded)] for p in (TOKEN, QUERY_TOKEN)]
+    assert spans[0] == spans[1]
+    for c in folded.replace(" ", ""):
+        m = re.fullmatch(TOKEN, c)
+        assert m is not None and is_word_char(c) == (m.lastgroup == "word")
 
 
 def test_cjk_runs_give_bigrams_and_unigrams_latin_words_whole() -> None:
