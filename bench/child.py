@@ -17,6 +17,7 @@ no run may profit from another's warm imports or caches.
 from __future__ import annotations
 
 import json
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -38,6 +39,14 @@ def _result_dict(result: Any) -> dict[str, Any]:
     }
 
 
+#: This process's peak RSS (MB) when each stage ended: where the peak jumps is the stage to look at.
+PEAKS: dict[str, float] = {}
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _spy(module: Any, name: str, spent: dict[str, float], key: str) -> None:
     """Wrap ``module.name`` so the time spent in it adds up under ``key`` (no-op if it does not exist)."""
     real = getattr(module, name, None)
@@ -46,10 +55,12 @@ def _spy(module: Any, name: str, spent: dict[str, float], key: str) -> None:
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
+        PEAKS.setdefault("before " + key, _peak_mb())
         try:
             return real(*args, **kwargs)
         finally:
             spent[key] = spent.get(key, 0.0) + time.perf_counter() - started
+            PEAKS["after " + key] = _peak_mb()
 
     setattr(module, name, timed)
 
@@ -99,6 +110,7 @@ def cmd_build(seeds: Path, root: Path, site: Path, out: Path, full: bool) -> int
     data = _result_dict(seen[-1]) if seen else {}
     if seen:
         data["stages"] = _stages(seen[-1], spent)
+        data["peaks_mb"] = {**PEAKS, "end": _peak_mb()}
     _dump(out, {"exit": code, **data})
     return code
 

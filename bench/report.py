@@ -45,8 +45,9 @@ def _size(v: Any) -> str:
 
 def _stage(name: str) -> Callable[[Metrics], str]:
     def cell(m: Metrics) -> str:
-        value = (m.get("stages") or {}).get(name)
-        return _s(value) if value is not None else NA
+        stages = m.get("stages")
+        value = (stages or {}).get(name)
+        return _s(value) if value is not None else NA if stages is None else "n/a (not called by this build)"
     return cell
 
 
@@ -60,6 +61,14 @@ def _ratio(a: str, b: str) -> Callable[[Metrics], str]:
 def _rate(m: Metrics) -> str:
     seconds = m.get("index_s")
     return f"{m['records'] / seconds:,.0f} /s" if seconds else NA
+
+
+def _peaks(m: Metrics) -> str:
+    """Where the build process's peak RSS jumps: "parse+merge 120 → index 445 → ..." in MB."""
+    peaks = m.get("peaks_mb") or {}
+    order = [("before index", "parse+merge"), ("after index", "index"), ("after load", "load"), ("after site", "site")]
+    shown = [f"{label} {peaks[key]:.0f}" for key, label in order if key in peaks]
+    return " → ".join(shown) + " MB" if shown else "n/a"
 
 
 def _in_page(key: str) -> Callable[[Metrics], str]:
@@ -83,6 +92,7 @@ ROWS: list[tuple[str, Callable[[Metrics], str]]] = [
     ("full build, everything a user needs", lambda m: _s(m.get("full_total_s"))),
     ("full build CPU time (user+sys, all processes)", lambda m: _s(m.get("full_cpu_s"))),
     ("peak RSS (largest process)", lambda m: _mb(m.get("full_peak_mb"))),
+    ("peak RSS of the build process after each stage", _peaks),
     ("stage: parse+merge", _stage("parse+merge")),
     ("stage: index", _stage("index")),
     ("stage: load records (for the site)", _stage("load")),

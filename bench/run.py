@@ -73,7 +73,7 @@ def full_builds(m: Metrics, seeds: Path, work: Path, repeat: int, log: Callable[
         log(f"full build {r + 1}/{repeat}: {proc.seconds:.2f} s ({proc.cpu_seconds:.2f} s CPU), "
             f"peak {proc.peak_mb:.0f} MB")
     m.update(full_s=median(seconds), full_cpu_s=median(cpu), full_peak_mb=max(peaks),
-             records=results[-1]["records"], pages=results[-1]["pages"])
+             records=results[-1]["records"], pages=results[-1]["pages"], peaks_mb=results[-1].get("peaks_mb"))
     timings = [r["timings"] for r in results if r.get("timings")]
     source = "BuildResult.timings"
     if not timings:  # the build does not report stages: use the times the child measured around them
