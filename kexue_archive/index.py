@@ -40,9 +40,10 @@ if TYPE_CHECKING:
     from .records import Article
 
 #: Bump when the schema, the analyzer or the folding changes: older indexes are rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "date", "readers")
+TEXT_FIELDS = ("title", "excerpt", "math", "author")
 _META, _DIGESTS = "kexue-index.json", "digests.json"
 #: What reading a damaged index raises (files cut short, overwritten, foreign).
 _UNREADABLE = (OSError, EOFError, struct.error, pickle.UnpicklingError, UnicodeDecodeError)
@@ -141,6 +142,8 @@ def _schema(analyzer: BigramAnalyzer) -> Any:
         author=f.TEXT(**text), date=f.STORED(), readers=f.STORED(),
         year=f.NUMERIC(int, bits=32), day=f.NUMERIC(int, bits=32),
         date_rank=f.NUMERIC(int, bits=64, sortable=True), readers_rank=f.NUMERIC(int, bits=64, sortable=True),
+        # BM25's document lengths, in characters: a column lookup is 3x cheaper than Whoosh's doc_field_length
+        **{f"{name}_len": f.NUMERIC(int, bits=32, sortable=True) for name in TEXT_FIELDS},
     )
 
 
@@ -160,6 +163,7 @@ def _document(a: Article) -> dict[str, Any]:
         "author": a.author or "", "date": a.date, "readers": a.readers,
         "date_rank": date_rank(a.date), "readers_rank": 1 if a.readers is None else -a.readers,
     }
+    doc.update({f"{name}_len": len(doc[name]) for name in TEXT_FIELDS})
     if a.year is not None and a.date:
         doc["year"] = a.year
         doc["day"] = int(a.date.replace("-", ""))
@@ -306,14 +310,14 @@ def search(
     if sort not in SORTS or limit < 1:
         raise UserError(f"bad search options: sort={sort!r}, limit={limit}", f"sort is one of {', '.join(SORTS)}; limit >= 1")
     filters = _filters(year, since, until)
-    searcher, folder = _searcher(root)
+    searcher, folder, averages = _searcher(root)
     try:
         node = parse(query, folder.fold)
         if author is not None:
             if not folder.fold(author).strip():
                 raise UserError("--author is empty", "give part of an author's name, e.g. --author 苏剑林")
             node = And((node, Atom(folder.fold(author).strip(), ("author",))))
-        evaluator = Evaluator(searcher.reader(), folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST})
+        evaluator = Evaluator(searcher.reader(), folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, averages)
         within = None
         for f in filters:
             within = set(searcher.docs_for_query(f)) & (within if within is not None else evaluator.all_docs())
@@ -327,14 +331,15 @@ def search(
 
 #: Searchers kept open between searches in one process, by index folder, with
 #: Whoosh's files as they were when opened: reused while those are unchanged.
-_SEARCHERS: dict[str, tuple[list[list[Any]], Any, Folder]] = {}
+_SEARCHERS: dict[str, tuple[list[list[Any]], Any, Folder, dict[str, float]]] = {}
 
 
-def _searcher(root: Path) -> tuple[Any, Folder]:
+def _searcher(root: Path) -> tuple[Any, Folder, dict[str, float]]:
+    """An open searcher, its analyzer (the folding the index was built with), and a cache of field statistics."""
     key, files = str(index_dir(root).resolve()), _files(root)
     cached = _SEARCHERS.get(key)
     if cached is not None and cached[0] == files and _meta(root).get("schema") == SCHEMA_VERSION:
-        return cached[1], cached[2]
+        return cached[1:]
     _forget(root)
     ix = _open(root)
     if ix is None:
@@ -343,8 +348,8 @@ def _searcher(root: Path) -> tuple[Any, Folder]:
         searcher = ix.searcher()
     except _UNREADABLE as exc:
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
-    _SEARCHERS[key] = (files, searcher, ix.schema["title"].analyzer)
-    return searcher, _SEARCHERS[key][2]
+    _SEARCHERS[key] = (files, searcher, ix.schema["title"].analyzer, {})
+    return _SEARCHERS[key][1:]
 
 
 def _forget(root: Path) -> None:

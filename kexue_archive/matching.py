@@ -27,11 +27,16 @@ K1, B = 1.2, 0.75
 class Evaluator:
     """One query against one reader."""
 
-    def __init__(self, reader: Any, folder: Folder, default_fields: Sequence[str], boosts: Mapping[str, float]) -> None:
+    def __init__(
+        self, reader: Any, folder: Folder, default_fields: Sequence[str], boosts: Mapping[str, float],
+        averages: dict[str, float] | None = None,
+    ) -> None:
+        """``averages``: mean field lengths, kept by the caller for as long as ``reader`` is unchanged."""
         self.r, self.folder, self.default_fields, self.boosts = reader, folder, tuple(default_fields), boosts
         self._matches: dict[tuple[str, str], dict[int, float]] = {}
         self._folded: dict[tuple[int, str], str] = {}
         self._all: set[int] | None = None
+        self._averages = {} if averages is None else averages
 
     def run(self, node: Node, *, limit: int, sort: str, within: set[int] | None) -> tuple[int, list[tuple[int, float]]]:
         """(number of matches, the best ``limit`` as (docnum, score)), matches restricted to ``within``."""
@@ -40,13 +45,23 @@ class Evaluator:
             docs &= within
         positives = list(dict.fromkeys(positive_atoms(node)))
         scores, in_title = self.scores(positives, docs)
-        ids = self.r.column_reader("id")
         if sort == "relevance":
-            best = heapq.nsmallest(limit, docs, key=lambda d: (d not in in_title, -round(scores.get(d, 0.0), 9), ids[d]))
+            keys = {d: (d not in in_title, -round(scores.get(d, 0.0), 9)) for d in docs}
         else:
             column = self.r.column_reader("date_rank" if sort == "date" else "readers_rank")
-            best = heapq.nsmallest(limit, docs, key=lambda d: (column[d], ids[d]))
-        return len(docs), [(d, scores.get(d, 0.0)) for d in best]
+            keys = {d: (column[d], 0.0) for d in docs}
+        return len(docs), [(d, scores.get(d, 0.0)) for d in self.best(keys, limit)]
+
+    def best(self, keys: dict[int, tuple[Any, float]], limit: int) -> list[int]:
+        """The ``limit`` smallest keys, ties broken by id (looked up only for the documents that tie)."""
+        ids = self.r.column_reader("id")
+        top = heapq.nsmallest(limit, keys, key=keys.__getitem__)
+        if len(top) < limit:
+            return sorted(top, key=lambda d: (keys[d], ids[d]))
+        cut = keys[top[-1]]
+        sure = sorted((d for d in top if keys[d] < cut), key=lambda d: (keys[d], ids[d]))
+        tied = sorted((d for d, k in keys.items() if k == cut), key=lambda d: ids[d])
+        return sure + tied[: limit - len(sure)]
 
     # exact sets
 
@@ -133,6 +148,14 @@ class Evaluator:
 
     # scores
 
+    def average_length(self, field: str) -> float:
+        """Mean characters of ``field``: Whoosh keeps token totals, our lengths are characters."""
+        key = f"{field}_len"
+        if key not in self._averages:
+            total = sum(self.r.column_reader(key))
+            self._averages[key] = total / max(1, self.r.doc_count_all())
+        return self._averages[key]
+
     def scores(self, positives: Sequence[Atom], docs: set[int]) -> tuple[dict[int, float], set[int]]:
         """BM25F of each document in ``docs`` over the positive terms, and those matching in a title."""
         n = max(1, self.r.doc_count())
@@ -146,9 +169,10 @@ class Evaluator:
                 if field == "title":
                     in_title.update(d for d in found if d in docs)
                 idf = math.log(1 + (n - len(found) + 0.5) / (len(found) + 0.5))
-                average = max(1.0, self.r.field_length(field) / n)
+                lengths = self.r.column_reader(f"{field}_len")
+                average = max(1.0, self.average_length(field))
                 for d, tf in found.items():
                     if d in docs:
-                        norm = K1 * (1 - B + B * self.r.doc_field_length(d, field, 1) / average)
+                        norm = K1 * (1 - B + B * lengths[d] / average)
                         scores[d] = scores.get(d, 0.0) + idf * tf * (K1 + 1) / (tf + norm)
         return scores, in_title
