@@ -117,7 +117,7 @@ def build(
 
             rendered = None if full else unchanged(site, done.digest)
             if rendered is None:
-                rendered = render_site(site, store.load_articles(root), problems, full=full,
+                rendered = render_site(site, state.articles(), problems, full=full,
                                        cache_dir=root / ".cache" / "math", key=done.digest)
     return BuildResult(
         dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], written=writer.written,

@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -14,10 +15,15 @@ SEED_FILES = sorted(p.name for p in SEEDS.iterdir())
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``kexue-archive`` console script, as a user would."""
+    """Run the installed ``kexue-archive`` console script, as a user would.
+
+    Without ``cwd`` it runs in a scratch folder, so default outputs (site/, ...)
+    never land in the repository.
+    """
     exe = shutil.which("kexue-archive")
     command = [exe] if exe else [sys.executable, "-m", "kexue_archive"]
-    return subprocess.run(
-        [*command, *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=600,
-        env={**os.environ, **(env or {})},
-    )
+    with tempfile.TemporaryDirectory(prefix="kexue-cli-") as scratch:
+        return subprocess.run(
+            [*command, *args], cwd=cwd or scratch, capture_output=True, text=True, timeout=600,
+            env={**os.environ, **(env or {})},
+        )
