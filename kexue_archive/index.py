@@ -336,9 +336,19 @@ def search(
         total, ranked = evaluator.run(node, limit=limit, sort=sort, within=within)
         positives = list(dict.fromkeys(positive_atoms(node)))
         return Results(total, tuple(_hit(searcher, folder, d, score, positives) for d, score in ranked))
-    except _UNREADABLE as exc:
+    except Exception as exc:
+        if not isinstance(exc, _UNREADABLE) and not _raised_in_whoosh(exc):
+            raise  # our own bug: let it show
         _forget(root)
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
+
+
+def _raised_in_whoosh(exc: BaseException) -> bool:
+    """Whoosh reports damaged files with bare ``Exception`` ("Block tag error"): tell them by where they come from."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and f"{os.sep}whoosh{os.sep}" in tb.tb_frame.f_code.co_filename
 
 
 #: Searchers kept open between searches in one process, by index folder, with
@@ -358,7 +368,9 @@ def _searcher(root: Path) -> tuple[Any, Folder, dict[str, float]]:
         raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", _STALE)
     try:
         searcher = ix.searcher()
-    except _UNREADABLE as exc:
+    except Exception as exc:
+        if not isinstance(exc, _UNREADABLE) and not _raised_in_whoosh(exc):
+            raise  # our own bug: let it show
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
     _SEARCHERS[key] = (files, searcher, ix.schema["title"].analyzer, dict(_meta(root).get("averages") or {}))
     return _SEARCHERS[key][1:]

@@ -204,8 +204,10 @@ def test_a_stale_or_broken_index_is_reported_then_rebuilt(seeds_index: tuple[Pat
         index.search(root, "模型")
     assert index.index_articles(root, articles).rebuilt
     assert ids(root, "模型") == matching(articles, "模型")
-    for pattern in ("*.seg", "*.toc"):  # a damaged segment, then a damaged table of contents
-        for f in (root / "index").glob(pattern):
+    for pattern in ("*.pst", "*.trm", "*.toc"):  # damaged postings, term index, table of contents
+        damaged = list((root / "index").glob(pattern))
+        assert damaged, pattern
+        for f in damaged:
             f.write_bytes(b"x" * f.stat().st_size)
         with pytest.raises(UserError, match=r"missing or stale|damaged") as caught:
             index.search(root, "模型")
