@@ -188,6 +188,7 @@ def console(results: Sequence[Metrics]) -> str:
     lines = _grid(table(results), markdown=False)
     lines += ["", "targets:"] + [f"  {status:4}  {name}: {figure}" for name, status, figure in targets(results)]
     notes = sorted({str(m["hugo_note"]) for m in results if m.get("hugo_note")})
+    notes += [f"N={m['n']:,}: failed: {f}" for m in results for f in m.get("failures", [])]
     return "\n".join(lines + [f"note: {n}" for n in notes])
 
 
@@ -232,6 +233,7 @@ def markdown(results: Sequence[Metrics], args: argparse.Namespace, queries: Sequ
         *(f"| {name} | **{status}** | {figure} |" for name, status, figure in targets(results)),
         "",
         *sorted({f"Note: {m['hugo_note']}" for m in results if m.get("hugo_note")}),
+        *(f"- N={m['n']:,}: failed: {f}" for m in results for f in m.get("failures", [])),
         END,
     ]
     return "\n".join(lines) + "\n"

@@ -105,7 +105,12 @@ def rebuilds(m: Metrics, seeds: Path, base: Path, repeat: int, key: str, add: bo
     for r in range(repeat):
         if add:
             corpus.add_dump(seeds, count=20)
-        proc, result = _child("build", seeds, base / "archive", base / "site", base / "rebuild.json")
+        try:
+            proc, result = _child("build", seeds, base / "archive", base / "site", base / "rebuild.json")
+        except RuntimeError as exc:  # a broken build is a result to report, not a reason to lose the run
+            m.setdefault("failures", []).append(f"{key} run {r + 1}: {str(exc).strip().splitlines()[-1][:160]}")
+            log(f"{key} {r + 1}/{repeat}: FAILED ({m['failures'][-1]})")
+            continue
         seconds.append(proc.seconds)
         cpu.append(proc.cpu_seconds)
         did = f"{proc.cpu_seconds:.2f} s CPU; {result.get('new_dumps')} new dumps, {result.get('written')} written"
