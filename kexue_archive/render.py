@@ -6,21 +6,25 @@ requested from any network. Output is a pure function of the records, the
 templates, the static assets and the KaTeX version, so the same archive gives
 byte-identical files.
 
-Incremental: ``.kexue-site.json`` in the site folder maps each page to the
-digest of its inputs (template set, assets, context). A page whose digest is
-unchanged and whose file exists is not drawn again; pages no longer planned
-are removed. The state file is written last, so an interrupted render is
-simply redone by the next build.
+Incremental: ``.kexue-site.json`` in the site folder holds a summary of every
+record and each page's signature (:mod:`site_layout`), both computed from
+summaries alone. A page whose signature is unchanged and whose file exists is
+not drawn again, and only the records of pages that are drawn are loaded;
+pages no longer planned are removed. A program, template or asset change
+draws everything. The state file is written last, so an interrupted render
+is simply redone by the next build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.metadata import PackageNotFoundError, version
@@ -31,10 +35,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from .archive import Writer
 from .records import Article, Problem
+from .series import Part, parse
+from .site_layout import SHARDS, Layout, Summary, shard_path, sign, specs
 from .site_math import katex_assets, katex_version, render_math
-from .site_pages import SAFE_ID, Page, date_order, home_path, plan, quality_page
-from .site_search import fold_script, index_script
+from .site_pages import SAFE_ID, Page, page, quality_page, summarise
+from .site_search import fold_script, item_line, shard_lines, shard_script
 from .site_text import Rendered, clean, excerpt_html, opening_html
+from .state import article_json
 from .tex import scan
 
 #: Bump when the renderer changes what it writes: every page is drawn again.
@@ -63,7 +70,6 @@ def environment(templates: Path = TEMPLATES) -> Environment:
         loader=FileSystemLoader(templates), autoescape=True, undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
-    env.globals["home_path"] = home_path
     return env
 
 
@@ -138,65 +144,206 @@ def unchanged(site: Path, key: str, templates: Path = TEMPLATES) -> SiteResult |
     if state.get("key") != _digest(inputs_digest(templates, static_assets()), key):
         return None
     pages = state.get("pages", {})
-    if not all((site / rel).is_file() for rel in [*pages, "assets/search-index.js", "assets/fold.js"]):
+    existing = _existing(site)
+    if not all(rel in existing for rel in [*pages, "assets/fold.js"]):
         return None
     math_errors = sum(len(found) for found in state.get("math_problems", {}).values())
-    index_bytes = (site / "assets/search-index.js").stat().st_size
-    return SiteResult(len(pages), 0, 0, 0, math_errors, index_bytes, ())
+    index_bytes = sum((site / rel).stat().st_size for rel in pages if _SHARD.fullmatch(rel))
+    return SiteResult(sum(1 for rel in pages if not _SHARD.fullmatch(rel)), 0, 0, 0, math_errors, index_bytes, ())
 
 
 def page_digest(base: str, page: Page) -> str:
     return _digest(base, page.template, json.dumps(page.context, sort_keys=True, ensure_ascii=False))
 
 
-def render_site(site: Path, articles: Sequence[Article], problems: Sequence[Problem] = (), *,
+def record_digest(a: Article) -> str:
+    """Stands for a record given as an object (the build passes the archive's own digests)."""
+    return _digest(article_json(a))
+
+
+@dataclass(frozen=True)
+class Records:
+    """What the renderer reads: a summary of every record, and a way to load whole
+    records by id (only those whose pages are drawn are ever loaded)."""
+
+    summaries: Sequence[Summary]
+    load: Callable[[Iterable[str]], Sequence[Article]]
+
+    @classmethod
+    def of(cls, articles: Iterable[Article]) -> Records:
+        by_id = {a.id: a for a in articles}
+        summaries = [summarise(a, record_digest(a)) for a in by_id.values()]
+        return cls(summaries, lambda ids: [by_id[i] for i in ids])
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, str | None, str | None, int | None, str, str]],
+                  load: Callable[[Iterable[str]], Sequence[Article]]) -> Records:
+        """From :meth:`State.summaries` rows (flags and aliases comma-joined)."""
+        summaries = [Summary(aid, digest, title, date, readers, tuple(flags.split(",")) if flags else (),
+                             tuple(aliases.split(",")) if aliases else ())
+                     for aid, digest, title, date, readers, flags, aliases in rows]
+        return cls(summaries, load)
+
+
+def render_site(site: Path, articles: Sequence[Article] | Records, problems: Sequence[Problem] = (), *,
                 templates: Path = TEMPLATES, full: bool = False, cache_dir: Path | None = None,
                 key: str | None = None) -> SiteResult:
-    """Bring the site in ``site`` up to date with ``articles``; returns what it did.
+    """Bring the site in ``site`` up to date with the records; returns what it did.
 
+    ``articles`` is every record, or (from the build) :class:`Records`: summaries plus a
+    loader, so that only the records whose pages are drawn are decoded.
     ``cache_dir`` keeps rendered math between builds (the archive's ``.cache/math``);
     ``key`` names the records (the archive manifest's digest) for :func:`unchanged`.
     """
-    safe, unsafe = sanitise(articles)
-    pages = plan(safe)
+    records = articles if isinstance(articles, Records) else Records.of(articles)
     assets = static_assets()
     base = inputs_digest(templates, assets)
     state = {} if full else load_state(site)
+    if state.get("base") != base:
+        state = {}  # program, templates or assets changed: every page is drawn again
     old_pages: Mapping[str, str] = state.get("pages", {})
+    old_rows: Mapping[str, list[Any]] = state.get("articles", {})
+    summaries, unsafe_ids = _safe_summaries(records.summaries)
+    layout = Layout(summaries, _parts(summaries, old_rows))
+    existing = _existing(site)
+    wanted = specs(layout)
+    todo = [p for p in wanted if old_pages.get(p.path) != p.sig or p.path not in existing]
+    shard_sigs, shards = _shard_plan(site, layout, state, existing)
+    need = {i for p in todo for i in p.needs} | {i for shard in shards for i in shard.fresh}
+    raw = {a.id: a for a in records.load(sorted(need | set(unsafe_ids)))}
+    safe, unsafe = sanitise(raw.values())
+    by_id = {a.id: a for a in safe}
     writer = Writer()
-
-    safe_ids = {a.id for a in safe}
-    index_js = index_script(sorted((a for a in articles if a.id in safe_ids), key=date_order)).encode()
-    for rel, data in [*assets, ("assets/search-index.js", index_js)]:
+    for rel, data in assets:
         writer.write(safe_target(site, rel), data)
     fold_key = _fold_key()
-    if full or state.get("fold") != fold_key or not (site / "assets/fold.js").exists():
+    if state.get("fold") != fold_key or "assets/fold.js" not in existing:
         writer.write(safe_target(site, "assets/fold.js"), fold_script().encode())
 
-    digests = {p.path: page_digest(base, p) for p in pages}
-    todo = _changed(site, pages, digests, old_pages)
-    by_id = {a.id: a for a in safe}
-    math, failed = render_math([by_id[i] for i in sorted({i for p in todo for i in p.math})], cache_dir)
+    math, failed = render_math([by_id[i] for i in sorted({i for p in todo for i in p.needs})], cache_dir)
     # Math problems of pages not drawn this time are remembered from earlier builds.
-    known = {k: v for k, v in state.get("math_problems", {}).items() if k in by_id and k not in math}
+    known = {k: v for k, v in state.get("math_problems", {}).items() if k in layout.by_id and k not in math}
     known.update({aid: [[p.file, p.line, p.message] for p in found] for aid, found in failed.items()})
     math_problems = [Problem(f, line, "warning", m) for aid in sorted(known) for f, line, m in known[aid]]
-    quality = quality_page(sorted(safe, key=date_order), [*problems, *unsafe, *math_problems])
-    pages.append(quality)
-    digests[quality.path] = page_digest(base, quality)
-    todo += _changed(site, [quality], digests, old_pages)
+    quality = quality_page(layout, [*problems, *unsafe, *math_problems])
+    sigs = {p.path: p.sig for p in wanted}
+    sigs[quality.path] = page_digest(base, quality)
+    pages = [page(p, layout, by_id) for p in todo]
+    if old_pages.get(quality.path) != sigs[quality.path] or quality.path not in existing:
+        pages.append(quality)
 
     env = environment(templates)
-    for page in todo:
-        writer.write(safe_target(site, page.path), draw(env, page, math).encode())
-    removed = _remove_stale(site, set(old_pages) - set(digests), writer)
-    new_state = {"version": SITE_VERSION, "pages": dict(sorted(digests.items())), "fold": fold_key,
-                 "math_problems": dict(sorted(known.items())), "key": _digest(base, key) if key else None}
-    writer.write(site / STATE, json.dumps(new_state, indent=0, sort_keys=True, ensure_ascii=False).encode())
+    for one in pages:
+        writer.write(safe_target(site, one.path), draw(env, one, math).encode())
+    index_bytes, shard_files = _write_shards(site, shards, raw, writer, state.get("shards", {}))
+    sigs.update(shard_sigs)
+    removed = _remove_stale(site, set(old_pages) - set(sigs), writer)
+    rows = {s.id: [*s.row(), _part_row(layout.parts.get(s.id))] for s in sorted(summaries, key=lambda s: s.id)}
+    new_state = {"version": SITE_VERSION, "base": base, "pages": dict(sorted(sigs.items())), "fold": fold_key,
+                 "articles": rows, "shards": shard_files, "math_problems": dict(sorted(known.items())),
+                 "key": _digest(base, key) if key else None}
+    writer.write(site / STATE, json.dumps(new_state, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
     return SiteResult(
-        pages=len(pages), rendered=len(todo), written=writer.written, removed=removed,
-        math_errors=len(math_problems), index_bytes=len(index_js), problems=(*unsafe, *math_problems),
+        pages=sum(1 for rel in sigs if not _SHARD.fullmatch(rel)), rendered=len(pages), written=writer.written, removed=removed,
+        math_errors=len(math_problems), index_bytes=index_bytes, problems=(*unsafe, *math_problems),
     )
+
+
+def _safe_summaries(summaries: Iterable[Summary]) -> tuple[list[Summary], list[str]]:
+    """Summaries fit for a page (as :func:`sanitise` makes records), and the ids no page can have."""
+    kept, unsafe = [], []
+    for s in summaries:
+        if not SAFE_ID.fullmatch(s.id):
+            unsafe.append(s.id)
+            continue
+        kept.append(replace(s, title=s.title and clean(s.title), aliases=tuple(x for x in s.aliases if SAFE_ID.fullmatch(x))))
+    return kept, unsafe
+
+
+def _parts(summaries: Sequence[Summary], old: Mapping[str, list[Any]]) -> dict[str, Part | None]:
+    """Each title's series part, parsed again only when the title changed since the last render."""
+    out: dict[str, Part | None] = {}
+    for s in summaries:
+        row = old.get(s.id)
+        if row is not None and len(row) == 7 and row[1] == s.title:
+            out[s.id] = Part(*row[6]) if row[6] else None
+        else:
+            out[s.id] = parse(s.title)
+    return out
+
+
+def _part_row(part: Part | None) -> list[Any] | None:
+    return [part.name, part.key, part.number] if part else None
+
+
+def _existing(site: Path) -> set[str]:
+    """The files the site folder holds where pages go (a few directory scans, no stat per page)."""
+    found: set[str] = set()
+    for folder in ("", "articles", "page", "content", "series", "assets", "assets/search"):
+        try:
+            with os.scandir(site / folder) as entries:
+                found.update(f"{folder}/{e.name}".lstrip("/") for e in entries if e.is_file(follow_symlinks=False))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class Shard:
+    """A search shard to write: its members, the lines it can keep, the ids needing a fresh line."""
+
+    path: str
+    sig: str
+    members: Sequence[Summary]
+    lines: Mapping[str, str]
+    fresh: frozenset[str]
+
+
+def _shard_plan(site: Path, layout: Layout, state: Mapping[str, Any], existing: set[str]) -> tuple[dict[str, str], list[Shard]]:
+    """The search shards that changed. Lines of unchanged records are kept from the old
+    file, but only when it is the very file the last render wrote (its digest matches)."""
+    old_rows: Mapping[str, list[Any]] = state.get("articles", {})
+    old_pages: Mapping[str, str] = state.get("pages", {})
+    old_files: Mapping[str, str] = state.get("shards", {})
+    out, sigs = [], {}
+    for n, members in enumerate(layout.shards()):
+        path = shard_path(n)
+        sig = sigs[path] = sign([(s.id, s.digest) for s in members])
+        if old_pages.get(path) == sig and path in existing:
+            continue
+        lines = _old_lines(site / path, old_files.get(path)) if path in existing else {}
+        fresh = frozenset(s.id for s in members if s.id not in lines or (old_rows.get(s.id) or [None])[0] != s.digest)
+        out.append(Shard(path, sig, members, lines, fresh))
+    return sigs, out
+
+
+def _write_shards(site: Path, shards: Sequence[Shard], raw: Mapping[str, Article], writer: Writer,
+                  old_files: Mapping[str, str]) -> tuple[int, dict[str, str]]:
+    """Write the changed shards; returns the search data's total size and each file's digest."""
+    files = {path: digest for path, digest in old_files.items() if _SHARD.fullmatch(path)}
+    for shard in shards:
+        lines = [item_line(raw[s.id]) if s.id in shard.fresh else shard.lines[s.id] for s in shard.members]
+        data = shard_script(lines).encode()
+        writer.write(safe_target(site, shard.path), data)
+        files[shard.path] = _digest(data)
+    sizes = 0
+    for n in range(SHARDS):
+        with contextlib.suppress(OSError):
+            sizes += (site / shard_path(n)).stat().st_size
+    return sizes, dict(sorted(files.items()))
+
+
+_SHARD = re.compile(r"assets/search/[0-9]{2}\.js")
+
+
+def _old_lines(path: Path, digest: str | None) -> dict[str, str]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    if digest != _digest(data):
+        return {}
+    return shard_lines(data.decode("utf-8")) or {}
 
 
 def _changed(site: Path, pages: Sequence[Page], digests: Mapping[str, str], old: Mapping[str, str]) -> list[Page]:

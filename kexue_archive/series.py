@@ -115,15 +115,19 @@ def parse(title: str | None) -> Part | None:
 
 def detect(articles: Iterable[Article]) -> list[Series]:
     """Every series, ordered by name key; members by part number, date, id."""
-    groups: dict[str, list[tuple[Part, Article]]] = defaultdict(list)
-    for a in articles:
-        part = parse(a.title)
-        if part:
-            groups[part.key].append((part, a))
-    found = []
+    return group((part, a.id, a.date) for a in articles if (part := parse(a.title)))
+
+
+def group(parts: Iterable[tuple[Part, str, str | None]]) -> list[Series]:
+    """Series from (part, article id, date) triples, as :func:`detect` forms them
+    (the site caches parts by title, so it need not parse every title again)."""
+    groups: dict[str, list[tuple[Part, str, str | None]]] = defaultdict(list)
+    for found in parts:
+        groups[found[0].key].append(found)
+    out = []
     for key, members in sorted(groups.items()):
-        members.sort(key=lambda pa: (pa[0].number, pa[1].date or "", pa[1].id))
+        members.sort(key=lambda m: (m[0].number, m[2] or "", m[1]))
         # the name as the latest part writes it: the blog's current spelling
         name = members[-1][0].name
-        found.append(Series(id="s" + title_id(key)[1:], name=name, members=tuple((p.number, a.id) for p, a in members)))
-    return found
+        out.append(Series(id="s" + title_id(key)[1:], name=name, members=tuple((p.number, aid) for p, aid, _ in members)))
+    return out

@@ -1,9 +1,10 @@
-"""The page plan: which pages the site has and what each one shows. Pure.
+"""What each page shows: its context, from the layout and the records it shows in full. Pure.
 
-``plan(articles, problems)`` maps the records to a list of :class:`Page`;
-each page's context is plain JSON-able data, so the renderer can digest it
-and re-render only the pages whose inputs changed. Formulas are not rendered
-here: ``Page.math`` names the articles whose rendered math the page shows.
+:mod:`site_layout` decides which pages exist and which changed; this module
+turns one page into plain JSON-able data for its template. Only article,
+index, month and series pages read whole records (excerpts, sources); the
+others are drawn from summaries alone. Formulas are not rendered here:
+``Page.math`` names the articles whose rendered math the page shows.
 """
 
 from __future__ import annotations
@@ -16,13 +17,23 @@ from typing import Any
 from urllib.parse import quote
 
 from .records import Article, Problem
-from .series import Series, detect
+from .site_layout import (
+    POPULAR,
+    SHARDS,
+    UNDATED,
+    UNKNOWN_YEAR,
+    Layout,
+    Spec,
+    Summary,
+    link,
+    month_of,
+    month_path,
+    shard_path,
+    specs,
+    year_path,
+)
 from .site_text import bibtex, date_label
 
-#: Entries per home page; the blog shows about as many.
-PER_PAGE = 20
-#: Entries on the popular page.
-POPULAR = 100
 #: What an article id may look like before it becomes a file name.
 SAFE_ID = re.compile(r"[0-9a-z]{4,64}")
 
@@ -48,7 +59,7 @@ class Page:
     math: tuple[str, ...] = field(default=())
 
 
-def date_order(a: Article) -> tuple[int, str, str]:
+def date_order(a: Article | Summary) -> tuple[int, str, str]:
     """Newest first (as the CLI lists); day-only dates after dated ones; unknown last."""
     if a.date is None:
         return (2, "", a.id)
@@ -56,10 +67,10 @@ def date_order(a: Article) -> tuple[int, str, str]:
     return (rank, "".join(chr(0x10FFFF - ord(c)) for c in a.date), a.id)
 
 
-def brief(a: Article, *, excerpt: bool = False) -> dict[str, Any]:
+def brief(a: Article | Summary, *, excerpt: bool = False) -> dict[str, Any]:
     """What a list shows of an article (the excerpt only where its opening is shown)."""
     out: dict[str, Any] = {"id": a.id, "title": a.title, "date": a.date, "label": date_label(a.date), "readers": a.readers}
-    if excerpt:
+    if excerpt and isinstance(a, Article):
         out["excerpt"] = a.excerpt
     return out
 
@@ -73,131 +84,157 @@ def web_url(url: str | None) -> str | None:
     return re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", encoded)  # a stray % becomes a literal one
 
 
-def link(a: Article) -> dict[str, Any]:
-    """What a link to an article shows: only its title, so a neighbour's reader
-    count changing does not redraw this page."""
-    return {"id": a.id, "title": a.title}
+def month_label(month: str) -> str:
+    return "年份不详" if month == UNDATED else f"{int(month[:4])}年{int(month[5:7])}月"
 
 
-def plan(articles: Sequence[Article], *, per_page: int = PER_PAGE) -> list[Page]:
-    """Every page of the site but the data-quality page (which also needs the
-    build's problems, see :func:`quality_page`), in a fixed order, from the records alone."""
-    ordered = sorted(articles, key=date_order)
-    series = detect(ordered)
-    pages = home_pages(ordered, per_page)
-    pages += article_pages(ordered, series)
-    pages += [content_page(ordered), popular_page(ordered), search_page(ordered)]
-    pages += series_pages(ordered, series)
-    return pages
+def year_label(year: str) -> str:
+    return "年份不详" if year == UNKNOWN_YEAR else f"{year}年"
 
 
-def home_pages(ordered: Sequence[Article], per_page: int) -> list[Page]:
-    count = max(1, -(-len(ordered) // per_page))
-    pages = []
-    for n in range(1, count + 1):
-        chunk = ordered[(n - 1) * per_page : n * per_page]
-        context = {"page": n, "pages": count, "items": [brief(a, excerpt=True) for a in chunk], "total": len(ordered)}
-        pages.append(Page(home_path(n), "home.html", context, tuple(a.id for a in chunk)))
-    return pages
+def _nav(path: str | None, label: str | None) -> dict[str, str] | None:
+    return {"path": path, "label": label} if path and label else None
 
 
-def home_path(n: int) -> str:
-    return "index.html" if n == 1 else f"page/{n}.html"
+def summarise(a: Article, digest: str) -> Summary:
+    return Summary(a.id, digest, a.title, a.date, a.readers, a.flags, tuple(x for x in a.aliases if SAFE_ID.fullmatch(x)))
 
 
-def article_pages(ordered: Sequence[Article], series: Sequence[Series]) -> list[Page]:
-    """One page per record, plus a redirect page per alias."""
-    place = series_places(series, {a.id: a for a in ordered})
-    pages = []
-    for i, a in enumerate(ordered):
-        newer = link(ordered[i - 1]) if i > 0 else None
-        older = link(ordered[i + 1]) if i + 1 < len(ordered) else None
-        context = {
-            "a": {**brief(a, excerpt=True), "author": a.author, "url": web_url(a.url), "aliases": list(a.aliases),
-                  "math_count": len(a.math)},
-            "flags": [{"code": f, "text": FLAG_TEXT.get(f, f)} for f in a.flags],
-            "sources": [{"file": s.file, "line": s.line, "readers": s.readers} for s in a.sources],
-            "newer": newer, "older": older, "series": place.get(a.id),
-            "bibtex": bibtex(a.id, a.title, a.author, a.date, a.url),
-        }
-        pages.append(Page(f"articles/{a.id}.html", "article.html", context, (a.id,)))
-    for a in ordered:
-        for alias in a.aliases:
-            if alias != a.id and SAFE_ID.fullmatch(alias):
-                pages.append(Page(f"articles/{alias}.html", "redirect.html", {"target": a.id, "title": a.title, "alias": alias}))
-    return pages
+def plan(articles: Sequence[Article]) -> list[Page]:
+    """Every page but the data-quality page and the search shards, from whole records
+    (the renderer draws only some of these; tests look at all of them)."""
+    from .render import record_digest
+
+    layout = Layout(summarise(a, record_digest(a)) for a in articles)
+    by_id = {a.id: a for a in articles}
+    return [page(spec, layout, by_id) for spec in specs(layout)]
 
 
-def series_places(series: Sequence[Series], by_id: Mapping[str, Article]) -> dict[str, dict[str, Any]]:
-    """For each member: its series, its part number, and the parts before and after it."""
-    place = {}
-    for s in series:
-        for i, (number, aid) in enumerate(s.members):
-            prev = s.members[i - 1] if i > 0 else None
-            nxt = s.members[i + 1] if i + 1 < len(s.members) else None
-            place[aid] = {
-                "id": s.id, "name": s.name, "number": number, "count": len(s.members),
-                "prev": {"number": prev[0], **link(by_id[prev[1]])} if prev else None,
-                "next": {"number": nxt[0], **link(by_id[nxt[1]])} if nxt else None,
-            }
-    return place
+def page(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> Page:
+    """The page ``spec`` names; ``articles`` must hold every record in ``spec.needs``."""
+    return Page(spec.path, spec.template, _CONTEXTS[spec.kind](spec, layout, articles), spec.needs)
 
 
-def content_page(ordered: Sequence[Article]) -> Page:
-    """By year and month, like the blog's content.html; undated ones last."""
-    years: dict[str, dict[int, list[dict[str, Any]]]] = defaultdict(lambda: defaultdict(list))
+def _index(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    newest = layout.newest()
+    more = month_of(newest[-1].date) if newest else None
+    return {"items": [brief(articles[aid], excerpt=True) for aid in spec.needs],
+            "more": _nav(more and month_path(more), more and month_label(more))}
+
+
+def _month(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    months = layout.month_keys()
+    i = months.index(spec.key)
+    newer = months[i - 1] if i > 0 else None
+    older = months[i + 1] if i + 1 < len(months) else None
+    return {"month": spec.key, "label": month_label(spec.key), "undated": spec.key == UNDATED,
+            "items": [brief(articles[aid], excerpt=True) for aid in spec.needs],
+            "newer": _nav(newer and month_path(newer), newer and month_label(newer)),
+            "older": _nav(older and month_path(older), older and month_label(older))}
+
+
+def _year(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    """One year like the blog's content.html: months newest first; undated ones last."""
+    months: dict[int, list[dict[str, Any]]] = defaultdict(list)
     undated = []
-    for a in ordered:
-        if a.date is None:
-            undated.append(brief(a))
-            continue
-        year = "年份不详" if a.date.startswith("--") else a.date[:4]
-        years[year][int(a.date[-5:-3])].append(brief(a))
-    groups = [
-        {"year": y, "anchor": f"y{y}" if y.isdigit() else "y-unknown", "count": sum(map(len, months.values())),
-         "months": [{"month": m, "entries": items} for m, items in sorted(months.items(), reverse=True)]}
-        for y, months in years.items()
+    for s in layout.years[spec.key]:
+        if s.date is None:
+            undated.append(brief(s))
+        else:
+            months[int(s.date[-5:-3])].append(brief(s))
+    years = layout.year_keys()
+    i = years.index(spec.key)
+    newer = years[i - 1] if i > 0 else None
+    older = years[i + 1] if i + 1 < len(years) else None
+    return {"year": spec.key, "label": year_label(spec.key), "count": len(layout.years[spec.key]),
+            "months": [{"month": m, "entries": items} for m, items in sorted(months.items(), reverse=True)],
+            "undated": undated,
+            "newer": _nav(newer and year_path(newer), newer and year_label(newer)),
+            "older": _nav(older and year_path(older), older and year_label(older))}
+
+
+def _content(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    """The index of years: counts per year and per month, each linking to the year page."""
+    years = []
+    for y, members in layout.years.items():
+        counts: dict[int, int] = defaultdict(int)
+        undated = 0
+        for s in members:
+            if s.date is None:
+                undated += 1
+            else:
+                counts[int(s.date[-5:-3])] += 1
+        years.append({"year": y, "label": year_label(y), "path": year_path(y), "count": len(members),
+                      "months": [{"month": m, "count": n} for m, n in sorted(counts.items(), reverse=True)],
+                      "undated": undated})
+    return {"years": years, "total": len(layout.ordered)}
+
+
+def _popular(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    return {"items": [brief(s) for s in layout.popular()], "limit": POPULAR}
+
+
+def _search(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    years = [y for y in layout.year_keys() if y != UNKNOWN_YEAR]
+    return {"years": [int(y) for y in years], "total": len(layout.ordered), "shards": [shard_path(n) for n in range(SHARDS)]}
+
+
+def _series_index(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    ranked = sorted(layout.series, key=lambda s: (-len(s.members), s.name, s.id))
+    return {"series": [{"id": s.id, "name": s.name, "count": len(s.members), "first": s.members[0][0],
+                        "last": s.members[-1][0]} for s in ranked]}
+
+
+def _series(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    s = next(x for x in layout.series if x.id == spec.key)
+    members, last = [], 0
+    for n, aid in s.members:
+        # parts the archive does not hold are said so, where they would stand
+        gap = [last + 1, n - 1] if n - 1 > last else None
+        members.append({"number": n, "gap": gap, **brief(articles[aid], excerpt=True)})
+        last = max(last, n)
+    return {"id": s.id, "name": s.name, "members": members}
+
+
+def _article(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    a = articles[spec.key]
+    newer, older = layout.neighbours(a.id)
+    return {
+        "a": {**brief(a, excerpt=True), "author": a.author, "url": web_url(a.url),
+              "aliases": list(layout.by_id[a.id].aliases), "math_count": len(a.math)},
+        "flags": [{"code": f, "text": FLAG_TEXT.get(f, f)} for f in a.flags],
+        "sources": [{"file": s.file, "line": s.line, "readers": s.readers} for s in a.sources],
+        "newer": newer and link(newer), "older": older and link(older), "series": layout.place.get(a.id),
+        "bibtex": bibtex(a.id, a.title, a.author, a.date, a.url),
+    }
+
+
+def _redirect(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+    target, alias = spec.key.split("/")
+    return {"target": target, "title": layout.by_id[target].title, "alias": alias}
+
+
+_CONTEXTS = {
+    "index": _index, "month": _month, "year": _year, "content": _content, "popular": _popular, "search": _search,
+    "series_index": _series_index, "series": _series, "article": _article, "redirect": _redirect,
+}
+
+
+def quality_page(layout: Layout, problems: Sequence[Problem]) -> Page:
+    """Every flagged record and build problem, from summaries alone."""
+    flagged: list[dict[str, Any]] = [
+        {"id": s.id, "title": s.title, "label": date_label(s.date),
+         "flags": [{"code": f, "text": FLAG_TEXT.get(f, f)} for f in s.flags]}
+        for s in layout.ordered if s.flags
     ]
-    return Page("content.html", "content.html", {"groups": groups, "undated": undated, "total": len(ordered)})
-
-
-def popular_page(ordered: Sequence[Article]) -> Page:
-    ranked = sorted((a for a in ordered if a.readers is not None), key=lambda a: (-(a.readers or 0), a.id))[:POPULAR]
-    return Page("popular.html", "popular.html", {"items": [brief(a) for a in ranked], "limit": POPULAR})
-
-
-def quality_page(ordered: Sequence[Article], problems: Sequence[Problem]) -> Page:
-    flagged = [{**brief(a), "flags": [{"code": f, "text": FLAG_TEXT.get(f, f)} for f in a.flags]} for a in ordered if a.flags]
     flagged.sort(key=lambda x: (x["flags"][0]["code"], x["id"]))
     tally: dict[str, int] = defaultdict(int)
-    for a in ordered:
-        for f in a.flags:
+    for s in layout.ordered:
+        for f in s.flags:
             tally[f] += 1
     rows = [{"where": f"{p.file}:{p.line}", "severity": p.severity, "message": p.message} for p in problems]
     return Page("quality.html", "quality.html", {
         "flagged": flagged, "tally": [{"code": f, "text": FLAG_TEXT.get(f, f), "count": n} for f, n in sorted(tally.items())],
-        "problems": rows, "total": len(ordered),
+        # the total only where it is shown (no flags at all), so a new article need not redraw this page
+        "problems": rows, "total": None if tally else len(layout.ordered),
     })
-
-
-def search_page(ordered: Sequence[Article]) -> Page:
-    years = sorted({a.year for a in ordered if a.year is not None}, reverse=True)
-    return Page("search.html", "search.html", {"years": years, "total": len(ordered)})
-
-
-def series_pages(ordered: Sequence[Article], series: Sequence[Series]) -> list[Page]:
-    by_id = {a.id: a for a in ordered}
-    ranked = sorted(series, key=lambda s: (-len(s.members), s.name, s.id))
-    listing = [{"id": s.id, "name": s.name, "count": len(s.members), "first": s.members[0][0], "last": s.members[-1][0]}
-               for s in ranked]
-    pages = [Page("series/index.html", "series_index.html", {"series": listing})]
-    for s in series:
-        members, last = [], 0
-        for n, aid in s.members:
-            # parts the archive does not hold are said so, where they would stand
-            gap = [last + 1, n - 1] if n - 1 > last else None
-            members.append({"number": n, "gap": gap, **brief(by_id[aid], excerpt=True)})
-            last = max(last, n)
-        context = {"id": s.id, "name": s.name, "members": members}
-        pages.append(Page(f"series/{s.id}.html", "series.html", context, tuple(aid for _, aid in s.members)))
-    return pages

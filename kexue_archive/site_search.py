@@ -5,6 +5,9 @@ script, so the data ships as scripts assigning globals. Serialisation is
 JSON with ``<``, ``>``, ``&`` and the JS line separators escaped, so a
 title holding ``</script>`` or ``<!--`` cannot end or comment out anything.
 
+The records ship in shards (``assets/search/NN.js``, by a stable hash of
+the id) so that a new article rewrites one small file, not all of them.
+
 The query semantics are the CLI's (#3): a document matches a term when the
 folded term is a substring of the folded text, where folding is NFKC, then
 lower case, then traditional → simplified character by character. The
@@ -34,33 +37,60 @@ def js_literal(data: Any) -> str:
     return re.sub("[<>&\u2028\u2029]", lambda m: _JS_UNSAFE[m.group()], text)
 
 
-def index_data(articles: Sequence[Article]) -> dict[str, Any]:
-    """The records as the page searches them, fields as the CLI's index has them.
-
-    items: [id, title, date, readers, author index, excerpt, math offsets], where
-    the math field (the formulas' TeX joined by newlines, as in the CLI index)
-    is rebuilt from (start, end) offsets into the excerpt rather than shipped twice
-    (an offset may point at an earlier copy of the same TeX: the field is the same).
-    """
-    authors = sorted({a.author for a in articles if a.author})
-    which = {name: i for i, name in enumerate(authors)}
-    items = []
-    for a in articles:
-        offsets: list[int] = []
-        at = 0
-        for m in a.math:  # each formula's TeX is a substring of the excerpt, in order
-            found = a.excerpt.find(m.tex, at)
-            if found < 0:
-                break  # a record whose math does not match its excerpt: the page searches no math for it
-            offsets += [found, found + len(m.tex)]
-            at = found + len(m.tex)
-        items.append([a.id, a.title or "", a.date or "", a.readers, which.get(a.author or "", -1), a.excerpt, offsets])
-    return {"authors": authors, "items": items}
+def item(a: Article) -> list[Any]:
+    """An article as the page searches it, fields as the CLI's index has them:
+    [id, title, date, readers, author, excerpt, math offsets], where the math field
+    (the formulas' TeX joined by newlines, as in the CLI index) is rebuilt from
+    (start, end) offsets into the excerpt rather than shipped twice (an offset may
+    point at an earlier copy of the same TeX: the field is the same)."""
+    offsets: list[int] = []
+    at = 0
+    for m in a.math:  # each formula's TeX is a substring of the excerpt, in order
+        found = a.excerpt.find(m.tex, at)
+        if found < 0:
+            break  # a record whose math does not match its excerpt: the page searches no math for it
+        offsets += [found, found + len(m.tex)]
+        at = found + len(m.tex)
+    return [a.id, a.title or "", a.date or "", a.readers, a.author or "", a.excerpt, offsets]
 
 
-def index_script(articles: Sequence[Article]) -> str:
-    """The search index as a script: ``window.KEXUE_INDEX = {...}``."""
-    return "window.KEXUE_INDEX=" + js_literal(index_data(articles)) + ";\n"
+def item_line(a: Article) -> str:
+    """One article's line of a shard (JSON escapes line breaks, so an item is one line)."""
+    return js_literal(item(a))
+
+
+_HEAD = "(window.KEXUE_SHARDS=window.KEXUE_SHARDS||[]).push([\n"
+_TAIL = "\n]);\n"
+_LINE_ID = re.compile(r'\["([0-9a-z]+)"')
+
+
+def shard_script(lines: Sequence[str]) -> str:
+    """A shard of the search data: items sorted by id, one a line, appended to one global list.
+
+    The page loads every shard with a plain <script> (file:// forbids fetch) and orders
+    the items by date itself, so results never depend on which shard holds what."""
+    return _HEAD + ",\n".join(sorted(lines, key=_line_id)) + _TAIL
+
+
+def shard_lines(script: str) -> dict[str, str] | None:
+    """The items of a shard this module wrote, by id; None when it is not one."""
+    if not (script.startswith(_HEAD) and script.endswith(_TAIL)):
+        return None
+    body = script[len(_HEAD) : -len(_TAIL)]
+    if not body:
+        return {}
+    out = {}
+    for line in body.split(",\n"):
+        m = _LINE_ID.match(line)
+        if m is None:
+            return None
+        out[m.group(1)] = line
+    return out
+
+
+def _line_id(line: str) -> str:
+    m = _LINE_ID.match(line)
+    return m.group(1) if m else ""
 
 
 def fold_data() -> dict[str, Any]:

@@ -26,7 +26,7 @@ from .records import Article, Problem, Sighting
 from .text import title_key
 
 #: Bump when the tables below change; an old cache is then rebuilt.
-SCHEMA = 1
+SCHEMA = 2  # 2: title, date and readers columns for the site's summaries
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -42,7 +42,8 @@ CREATE INDEX sightings_md ON sightings (md);
 CREATE INDEX sightings_article ON sightings (article);
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, digest TEXT NOT NULL, gen INTEGER NOT NULL, flags TEXT NOT NULL,
-    conflict INTEGER NOT NULL, aliases TEXT NOT NULL, json TEXT NOT NULL
+    conflict INTEGER NOT NULL, aliases TEXT NOT NULL, json TEXT NOT NULL,
+    title TEXT, date TEXT, readers INTEGER
 );
 CREATE INDEX articles_gen ON articles (gen);
 CREATE INDEX articles_flagged ON articles (flags) WHERE flags != '';
@@ -200,6 +201,12 @@ class State:
             found += [article_from_json(t) for (t,) in self.db.execute(f"SELECT json FROM articles WHERE id IN ({marks})", chunk)]
         return sorted(found, key=lambda a: a.id)
 
+    def summaries(self) -> list[tuple[str, str, str | None, str | None, int | None, str, str]]:
+        """(id, record digest, title, date, readers, flags, aliases) of every article, by id:
+        what the site needs to know which pages changed, without decoding any record."""
+        query = "SELECT id, digest, title, date, readers, flags, aliases FROM articles ORDER BY id"
+        return list(self.db.execute(query))
+
     def conflicted(self) -> list[Article]:
         """Articles whose dumps disagree on some field."""
         return [article_from_json(t) for (t,) in self.db.execute("SELECT json FROM articles WHERE conflict = 1 ORDER BY id")]
@@ -262,8 +269,9 @@ class State:
                 [(article.id, _sid(sighting_json(s))) for article, members in update.groups for s in members],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(a.id, d, gen, ",".join(a.flags), _conflicted(a), ",".join(a.aliases), article_json(a)) for a, d in changed],
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(a.id, d, gen, ",".join(a.flags), _conflicted(a), ",".join(a.aliases), article_json(a),
+                  a.title, a.date, a.readers) for a, d in changed],
             )
             db.executemany("DELETE FROM articles WHERE id = ?", [(i,) for i in update.removed])
             db.executemany("INSERT OR REPLACE INTO tombstones VALUES (?, ?)", [(i, gen) for i in update.removed])

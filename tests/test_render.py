@@ -13,7 +13,8 @@ from kexue_archive.archive import load_articles
 from kexue_archive.records import Article, Problem
 from kexue_archive.render import STATE, render_site, safe_target
 from kexue_archive.series import detect
-from kexue_archive.site_pages import PER_PAGE, date_order, plan
+from kexue_archive.site_layout import NEWEST, month_of
+from kexue_archive.site_pages import date_order, plan
 
 
 @pytest.fixture(scope="module")
@@ -33,14 +34,20 @@ def test_plan_has_every_page_the_site_needs(articles: list[Article]) -> None:
     pages = {p.path: p for p in plan(articles)}
     for a in articles:
         assert pages[f"articles/{a.id}.html"].template == "article.html"
-    homes = [p for p in pages if p == "index.html" or p.startswith("page/")]
-    assert len(homes) == -(-len(articles) // PER_PAGE)
-    assert {"content.html", "popular.html", "search.html", "series/index.html"} <= set(pages)
-    for s in detect(articles):
-        assert f"series/{s.id}.html" in pages
-    # every article appears on exactly one home page, newest first
-    listed = [item["id"] for p in sorted(homes, key=lambda p: pages[p].context["page"]) for item in pages[p].context["items"]]
-    assert listed == [a.id for a in sorted(articles, key=date_order)]
+    ordered = sorted(articles, key=date_order)
+    assert [item["id"] for item in pages["index.html"].context["items"]] == [a.id for a in ordered[:NEWEST]]
+    months = [p for p in pages if p.startswith("page/")]
+    assert sorted(months) == sorted({f"page/{month_of(a.date)}.html" for a in articles})
+    # every article appears on exactly one month page, newest first, months newest first, undated last
+    by_month = sorted(months, key=lambda p: [m for m in pages if m.startswith("page/")].index(p))
+    listed = [item["id"] for p in by_month for item in pages[p].context["items"]]
+    assert listed == [a.id for a in ordered]
+    assert by_month[-1] == "page/undated.html"
+    # every article appears on exactly one year page
+    years = [item["id"] for p in pages if p.startswith("content/")
+             for m in pages[p].context["months"] for item in m["entries"]]
+    years += [item["id"] for p in pages if p.startswith("content/") for item in pages[p].context["undated"]]
+    assert sorted(years) == sorted(a.id for a in articles)
 
 
 def test_plan_is_pure_and_order_independent(articles: list[Article]) -> None:
@@ -94,12 +101,12 @@ def test_second_render_writes_nothing_and_changes_touch_only_their_pages(article
     again = render_site(site, articles)
     assert (again.rendered, again.written, again.removed) == (0, 0, 0)
 
-    target = sorted(articles, key=date_order)[-1]  # the oldest: on the last home page, not on page 1
+    target = sorted(articles, key=date_order)[-1]  # the oldest: on the last month page, not on index.html
     changed = [replace(a, readers=(a.readers or 0) + 1) if a.id == target.id else a for a in articles]
     before = tree(site)
     third = render_site(site, changed)
     after = tree(site)
-    touched = {p for p in after if before.get(p) != after[p]} - {STATE, "assets/search-index.js"}
+    touched = {p for p in after if before.get(p) != after[p] and not p.startswith("assets/search/")} - {STATE}
     assert f"articles/{target.id}.html" in touched
     assert "index.html" not in touched
     assert third.rendered < third.pages // 2

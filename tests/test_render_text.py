@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
 from kexue_archive.records import Article
-from kexue_archive.site_search import fold_data, index_data, js_literal
+from kexue_archive.site_search import fold_data, item, item_line, js_literal, shard_lines, shard_script
 from kexue_archive.site_text import bibtex, clean, date_label, excerpt_html, opening_html
 
 
@@ -117,10 +117,22 @@ def _article(excerpt: str) -> Article:
 
 def test_index_rebuilds_the_math_field_from_offsets() -> None:
     text = "设 $a_1$ 与\n\n$$\\frac{1}{2}$$ 以及 \\begin{equation}x\\end{equation}"
-    item = index_data([_article(text)])["items"][0]
-    offsets = item[6]
-    math = "\n".join(item[5][offsets[k]:offsets[k + 1]] for k in range(0, len(offsets), 2))
+    found = item(_article(text))
+    offsets = found[6]
+    math = "\n".join(found[5][offsets[k]:offsets[k + 1]] for k in range(0, len(offsets), 2))
     assert math == "a_1\n\\frac{1}{2}\n\\begin{equation}x\\end{equation}"
+
+
+def test_a_shard_holds_one_item_a_line_and_gives_them_back() -> None:
+    tricky = _article("第一行\n\n第二行,\n</script><!-- $a_1$ \u2028")
+    lines = [item_line(replace(tricky, id=aid)) for aid in ("b000", "a000", "c000")]
+    script = shard_script(lines)
+    assert script.count("\n") == 5 and "<" not in script and "\u2028" not in script
+    back = shard_lines(script)
+    assert back is not None and list(back) == ["a000", "b000", "c000"]
+    assert shard_script(list(back.values())) == script
+    assert shard_lines(shard_script([])) == {}
+    assert shard_lines("window.X=1;") is None
 
 
 def test_fold_data_agrees_with_the_search_module() -> None:

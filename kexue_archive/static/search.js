@@ -1,13 +1,23 @@
 /* kexue-archive in-page search: the CLI's query language and matching rules (kexue_archive/query.py),
-   ported line for line, over window.KEXUE_INDEX with window.KEXUE_FOLD (both written by the build).
+   ported line for line, over the shards in window.KEXUE_SHARDS with window.KEXUE_FOLD (both written by the build).
    A term matches when its folded form is a substring of the folded field; Latin/digit edges of a
    term must meet non-word characters (whole words). Folding (kexue_archive/analysis.py) is per
    character: t2s(NFKC(c).toLowerCase()) unless the build listed c among the exceptions. */
 (function () {
   "use strict";
-  var INDEX = window.KEXUE_INDEX || { authors: [], items: [] };
+  /* The data ships in shards (assets/search/NN.js, by a hash of the id); each pushes its items.
+     Ordered here by date (newest first, year-less then undated last, ties by id), as the CLI lists,
+     so that results never depend on which shard holds what. */
+  var ITEMS = [].concat.apply([], window.KEXUE_SHARDS || []);
+  function rankOf(date) { return !date ? 2 : (date.charAt(0) === "-" ? 1 : 0); }
+  ITEMS.sort(function (a, b) {
+    var ra = rankOf(a[2]), rb = rankOf(b[2]);
+    if (ra !== rb) return ra - rb;
+    if (a[2] !== b[2]) return a[2] < b[2] ? 1 : -1;
+    return a[0] < b[0] ? -1 : (a[0] > b[0] ? 1 : 0);
+  });
+  window.KEXUE_INDEX = { items: ITEMS };  /* for the tests and the console */
   var FOLD = window.KEXUE_FOLD || { t2s: {}, exceptions: {}, spaces: " \t\n\r\f\v", cjk: "", fields: ["title", "excerpt", "math", "author"], default: ["title", "excerpt", "math"] };
-  var ITEMS = INDEX.items;
   var PAGE = 100;
   var has = Object.prototype.hasOwnProperty;
   var CJK = FOLD.cjk ? new RegExp("[" + FOLD.cjk + "]", "u") : /(?!)/;
@@ -185,7 +195,7 @@
     var e = ITEMS[i];
     if (name === "title") return e[1];
     if (name === "excerpt") return e[5];
-    if (name === "author") return e[4] >= 0 ? INDEX.authors[e[4]] : "";
+    if (name === "author") return e[4];
     var parts = [];
     for (var k = 0; k + 1 < e[6].length; k += 2) parts.push(e[5].slice(e[6][k], e[6][k + 1]));
     return parts.join("\n");

@@ -1,0 +1,236 @@
+"""The site's shape from record summaries alone, and a signature per page. Pure.
+
+A rebuild must not decode every record to learn that one month page changed.
+A :class:`Summary` is what the archive's state database can give for every
+article cheaply (id, record digest, title, date, readers, flags, aliases);
+from the summaries alone :class:`Layout` knows the date order, the month and
+year pages, the series, and for every page a *signature*: a short digest of
+everything the page shows (record digests stand in for the records). The
+renderer draws a page only when its signature differs from the last render,
+so a rebuild's work follows what changed, and a full render is the same code
+with no previous signatures.
+
+Pages are laid out so that one new article touches few of them: its month
+page (``page/2023-09.html``, newest first), its year page
+(``content/2023.html``), its search shard, and its date neighbours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .series import Part, Series, group, parse
+
+#: Articles on index.html; older ones are found on their month's page.
+NEWEST = 20
+#: Entries on the popular page.
+POPULAR = 100
+#: Files the search data is split into, by a stable hash of the article id.
+SHARDS = 32
+#: The month page (and year key) of articles without a known year.
+UNDATED = "undated"
+UNKNOWN_YEAR = "unknown"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One article as list pages and signatures see it; ``digest`` stands for the whole record."""
+
+    id: str
+    digest: str
+    title: str | None
+    date: str | None
+    readers: int | None
+    flags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    def row(self) -> list[Any]:
+        """The summary as stored in the site's state file."""
+        return [self.digest, self.title, self.date, self.readers, list(self.flags), list(self.aliases)]
+
+    @classmethod
+    def from_row(cls, aid: str, row: Sequence[Any]) -> Summary:
+        digest, title, date, readers, flags, aliases = row[:6]
+        return cls(aid, digest, title, date, readers, tuple(flags), tuple(aliases))
+
+
+def month_of(date: str | None) -> str:
+    """``2023-09-14`` → ``2023-09``; a date without a year → ``undated``."""
+    return date[:7] if date and not date.startswith("-") else UNDATED
+
+
+def year_of(date: str | None) -> str:
+    return date[:4] if date and not date.startswith("-") else UNKNOWN_YEAR
+
+
+def month_path(month: str) -> str:
+    return f"page/{month}.html"
+
+
+def year_path(year: str) -> str:
+    return f"content/{year}.html"
+
+
+def shard_of(aid: str) -> int:
+    """Which search shard holds an article: stable across builds, machines and Python versions."""
+    return int(hashlib.blake2s(aid.encode(), digest_size=4).hexdigest(), 16) % SHARDS
+
+
+def shard_path(n: int) -> str:
+    return f"assets/search/{n:02d}.js"
+
+
+def in_date_order(items: Iterable[Summary]) -> list[Summary]:
+    """Newest first (as the CLI lists); day-only dates after dated ones; unknown last; ties by id.
+
+    Three stable sorts instead of one key that reverses every date character: this runs on every build.
+    """
+    out = sorted(items, key=lambda s: s.id)
+    out.sort(key=lambda s: s.date or "", reverse=True)  # reverse keeps equal dates in id order
+    out.sort(key=lambda s: 2 if s.date is None else 1 if s.date.startswith("-") else 0)
+    return out
+
+
+def sign(*parts: Any) -> str:
+    """A page's signature: a digest of its inputs (plain data with a stable repr)."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=10).hexdigest()
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A page to be: where it goes, its template, its signature, which records it shows in full."""
+
+    path: str
+    template: str
+    sig: str
+    kind: str
+    key: str = ""
+    needs: tuple[str, ...] = field(default=())
+
+
+class Layout:
+    """The site's structure from summaries: order, months, years, series, neighbours."""
+
+    def __init__(self, summaries: Iterable[Summary], parts: Mapping[str, Part | None] | None = None) -> None:
+        self.ordered = in_date_order(summaries)
+        self.by_id = {s.id: s for s in self.ordered}
+        self.position = {s.id: i for i, s in enumerate(self.ordered)}
+        parts = parts if parts is not None else {s.id: parse(s.title) for s in self.ordered}
+        self.parts = parts
+        self.series: list[Series] = group(
+            (p, s.id, s.date) for s in self.ordered if (p := parts.get(s.id)) is not None
+        )
+        self.months: dict[str, list[Summary]] = {}
+        self.years: dict[str, list[Summary]] = {}
+        for s in self.ordered:
+            self.months.setdefault(month_of(s.date), []).append(s)
+            self.years.setdefault(year_of(s.date), []).append(s)
+        self.place = self._places()
+
+    def _places(self) -> dict[str, dict[str, Any]]:
+        """For each series member: its series, part number and the parts before and after it."""
+        place = {}
+        for s in self.series:
+            for i, (number, aid) in enumerate(s.members):
+                prev = s.members[i - 1] if i > 0 else None
+                nxt = s.members[i + 1] if i + 1 < len(s.members) else None
+                place[aid] = {
+                    "id": s.id, "name": s.name, "number": number, "count": len(s.members),
+                    "prev": {"number": prev[0], **link(self.by_id[prev[1]])} if prev else None,
+                    "next": {"number": nxt[0], **link(self.by_id[nxt[1]])} if nxt else None,
+                }
+        return place
+
+    def neighbours(self, aid: str) -> tuple[Summary | None, Summary | None]:
+        """The newer and the older article by date."""
+        i = self.position[aid]
+        newer = self.ordered[i - 1] if i > 0 else None
+        older = self.ordered[i + 1] if i + 1 < len(self.ordered) else None
+        return newer, older
+
+    def month_keys(self) -> list[str]:
+        return list(self.months)  # newest first, undated last: the order of ``ordered``
+
+    def year_keys(self) -> list[str]:
+        return list(self.years)
+
+    def newest(self) -> list[Summary]:
+        return self.ordered[:NEWEST]
+
+    def popular(self) -> list[Summary]:
+        return sorted((s for s in self.ordered if s.readers is not None), key=lambda s: (-(s.readers or 0), s.id))[:POPULAR]
+
+    def shards(self) -> list[list[Summary]]:
+        out: list[list[Summary]] = [[] for _ in range(SHARDS)]
+        for s in sorted(self.ordered, key=lambda s: s.id):
+            out[shard_of(s.id)].append(s)
+        return out
+
+
+def link(s: Any) -> dict[str, Any]:
+    """What a link to an article shows: only its title, so a neighbour's reader
+    count changing does not redraw this page."""
+    return {"id": s.id, "title": s.title}
+
+
+def _around(keys: Sequence[str], i: int) -> tuple[str | None, str | None]:
+    return (keys[i - 1] if i > 0 else None), (keys[i + 1] if i + 1 < len(keys) else None)
+
+
+def specs(layout: Layout) -> list[Spec]:
+    """Every page but the data-quality page and the search shards, with its signature."""
+    out = [_index_spec(layout)]
+    months = layout.month_keys()
+    for i, m in enumerate(months):
+        members = layout.months[m]
+        newer, older = _around(months, i)
+        out.append(Spec(month_path(m), "month.html", sign(m, newer, older, [(s.id, s.digest) for s in members]),
+                        "month", m, tuple(s.id for s in members)))
+    years = layout.year_keys()
+    for i, y in enumerate(years):
+        rows = [(s.id, s.title, s.date, s.readers) for s in layout.years[y]]
+        out.append(Spec(year_path(y), "content_year.html", sign(y, _around(years, i), rows), "year", y))
+    out.append(Spec("content.html", "content.html", sign([(y, [s.date for s in layout.years[y]]) for y in years]), "content"))
+    top = [(s.id, s.title, s.date, s.readers) for s in layout.popular()]
+    out.append(Spec("popular.html", "popular.html", sign(top), "popular"))
+    out.append(Spec("search.html", "search.html", sign(len(layout.ordered), years, SHARDS), "search"))
+    out += _series_specs(layout)
+    out += _article_specs(layout)
+    return out
+
+
+def _index_spec(layout: Layout) -> Spec:
+    newest = layout.newest()
+    last = month_of(newest[-1].date) if newest else None
+    return Spec("index.html", "home.html", sign(last, [(s.id, s.digest) for s in newest]), "index", "",
+                tuple(s.id for s in newest))
+
+
+def _series_specs(layout: Layout) -> list[Spec]:
+    listing = [(s.id, s.name, len(s.members), s.members[0][0], s.members[-1][0]) for s in layout.series]
+    out = [Spec("series/index.html", "series_index.html", sign(listing), "series_index")]
+    for s in layout.series:
+        members = [(n, aid, layout.by_id[aid].digest) for n, aid in s.members]
+        out.append(Spec(f"series/{s.id}.html", "series.html", sign(s.name, members), "series", s.id,
+                        tuple(aid for _, aid in s.members)))
+    return out
+
+
+def _article_specs(layout: Layout) -> list[Spec]:
+    """One page per record and a redirect page per alias; the signature covers the record,
+    its neighbours' links and its place in a series."""
+    out = []
+    for s in layout.ordered:
+        newer, older = layout.neighbours(s.id)
+        sig = sign(s.digest, s.aliases, newer and (newer.id, newer.title), older and (older.id, older.title),
+                   layout.place.get(s.id))
+        out.append(Spec(f"articles/{s.id}.html", "article.html", sig, "article", s.id, (s.id,)))
+    for s in layout.ordered:
+        for alias in s.aliases:
+            if alias != s.id:
+                out.append(Spec(f"articles/{alias}.html", "redirect.html", sign(s.id, s.title, alias), "redirect",
+                                f"{s.id}/{alias}"))
+    return out
