@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kexue_archive.analysis import (
-    QUERY_TOKEN,
     TOKEN,
     BigramAnalyzer,
     Folder,
@@ -23,6 +22,7 @@ from kexue_archive.analysis import (
     is_exact,
     is_word_char,
     query_terms,
+    query_tokens,
     segments,
     t2s_table,
 )
@@ -125,13 +125,18 @@ def test_exact_queries_match_exactly(text: str, query: str) -> None:
 
 
 @given(texts)
-def test_both_spellings_of_the_token_pattern_agree(text: str) -> None:
+def test_query_tokens_agree_with_the_token_pattern(text: str) -> None:
     folded = fold(text)
-    spans = [[(m.lastgroup, m.span()) for m in re.finditer(p, folded)] for p in (TOKEN, QUERY_TOKEN)]
-    assert spans[0] == spans[1]
+    assert query_tokens(folded) == [(str(m.lastgroup), m.group()) for m in re.finditer(TOKEN, folded)]
     for c in folded.replace(" ", ""):
         m = re.fullmatch(TOKEN, c)
         assert m is not None and is_word_char(c) == (m.lastgroup == "word")
+
+
+def test_query_tokens_on_every_bmp_character() -> None:
+    chars = "".join(chr(c) for c in range(0x10000) if not 0xD800 <= c <= 0xDFFF)
+    kinds = [(str(m.lastgroup), m.group()) for m in re.finditer(TOKEN, "\n".join(chars))]
+    assert query_tokens("\n".join(chars)) == kinds
 
 
 def test_cjk_runs_give_bigrams_and_unigrams_latin_words_whole() -> None:
