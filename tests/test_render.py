@@ -48,6 +48,9 @@ def test_plan_has_every_page_the_site_needs(articles: list[Article]) -> None:
              for m in pages[p].context["months"] for item in m["entries"]]
     years += [item["id"] for p in pages if p.startswith("content/") for item in pages[p].context["undated"]]
     assert sorted(years) == sorted(a.id for a in articles)
+    assert {"content.html", "popular.html", "search.html", "series/index.html"} <= set(pages)
+    for s in detect(articles):
+        assert f"series/{s.id}.html" in pages
 
 
 def test_plan_is_pure_and_order_independent(articles: list[Article]) -> None:

@@ -1,0 +1,118 @@
+"""Change-driven site rebuilds on a generated corpus: after every step the site the build
+brought up to date is byte-identical to a fresh full render of the same archive, and a
+rebuild after adding 20 articles draws a number of pages that does not grow with the archive."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import random
+import sys
+from pathlib import Path
+
+import pytest
+from support import ROOT
+
+from kexue_archive.archive import load_articles
+from kexue_archive.build import BuildResult, build
+from kexue_archive.render import STATE, render_site
+
+sys.path.insert(0, str(ROOT))  # bench/ is a folder of scripts at the repo root: the corpus generator
+from bench import corpus
+
+#: Pages one new article may touch: its own, two date neighbours, its month and year pages,
+#: a series page and a series neighbour, plus index/content/search/popular/quality once.
+BOUND = 20 * 8 + 10
+
+
+def tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name != STATE}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("incremental")
+    corpus.generate(300, base / "seeds", seed=3)
+    return base
+
+
+def step(base: Path, name: str) -> BuildResult:
+    """Build the archive and its site, then check the site against a fresh full render."""
+    result = build(base / "seeds", base / "archive", site=base / "site")
+    fresh = base / f"fresh-{name}"
+    render_site(fresh, load_articles(base / "archive"), result.problems, full=True,
+                cache_dir=base / "archive" / ".cache" / "math")
+    incremental, full = tree(base / "site"), tree(fresh)
+    assert sorted(incremental) == sorted(full), name
+    assert [p for p in full if incremental[p] != full[p]] == [], name
+    return result
+
+
+def test_every_step_matches_a_full_render(project: Path) -> None:
+    seeds = project / "seeds"
+    first = step(project, "initial")
+    assert first.site is not None and first.site.rendered == first.site.pages
+
+    corpus.add_dump(seeds, 20)
+    added = step(project, "plus20")
+    assert added.site is not None and len(added.change.changed) == 20
+    assert 20 <= added.site.rendered <= BOUND, added.site
+
+    # an article seen only as a title-less home card, then under its title
+    state = corpus.json.loads((seeds / corpus.STATE).read_text())
+    card, *retitled = corpus.articles(state["next"], state["next"] + 8, state["seed"])
+    home = corpus.home_dump([card], random.Random(0))
+    (seeds / "untitled.txt").write_text(home.replace(f"\n\n{card.title}\n\n", "\n\n"), encoding="utf-8")
+    # and some new articles first seen with NFKC titles only (their full-width titles come later)
+    (seeds / "nfkc.txt").write_text(corpus.listing_dump(retitled, nfkc_titles=True), encoding="utf-8")
+    untitled = step(project, "untitled")
+    assert untitled.site is not None and untitled.site.rendered <= BOUND
+    (seeds / "titled.txt").write_text(corpus.listing_dump([card]), encoding="utf-8")
+    titled = step(project, "titled")
+    assert titled.change.removed, "the title-less record should have become an alias of the titled one"
+    assert any(a.aliases for a in load_articles(project / "archive"))
+
+    # existing articles re-crawled: more readers, NFKC titles, and earlier dates (they move months);
+    # the NFKC-titled ones seen under their original titles (which win: the titles change)
+    (seeds / "fullwidth.txt").write_text(corpus.listing_dump(retitled), encoding="utf-8")
+    old = corpus.articles(0, 30, state["seed"])
+    moved = [dataclasses.replace(a, date=(dt.date.fromisoformat(a.date) - dt.timedelta(days=40)).isoformat())
+             for a in old[:10]]
+    (seeds / "recrawl_more.txt").write_text(corpus.listing_dump(old[10:], nfkc_titles=True, bump=5000), encoding="utf-8")
+    (seeds / "recrawl_dates.txt").write_text(corpus.listing_dump(moved), encoding="utf-8")
+    changed = step(project, "changed")
+    assert changed.site is not None and len(changed.change.changed) >= 20
+    titles = {a.title for a in load_articles(project / "archive")}
+    assert sum(a.title in titles for a in retitled) >= 5 and any(a.title != corpus.nfkc(a.title) for a in retitled)
+    assert changed.site.rendered <= BOUND
+
+    nothing = build(seeds, project / "archive", site=project / "site")
+    assert nothing.site is not None and nothing.site.rendered == 0 and nothing.written == 0
+
+
+def test_a_damaged_site_state_draws_everything_again(project: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    articles = load_articles(project / "archive")[:120]
+    render_site(site, articles)
+    before = tree(site)
+    (site / STATE).write_text("{not json")
+    again = render_site(site, articles)
+    assert again.rendered == again.pages and tree(site) == before
+
+
+def test_a_damaged_search_shard_is_rebuilt_from_the_records(project: Path, tmp_path: Path) -> None:
+    from kexue_archive.site_layout import shard_of
+
+    site = tmp_path / "site"
+    articles = load_articles(project / "archive")[:120]
+    render_site(site, articles)
+    target = next(a for a in articles if shard_of(a.id) == 3)
+    shard = site / "assets/search/03.js"
+    shard.write_text(shard.read_text().replace('",', '"damaged",', 1))
+    newer = [dataclasses.replace(a, readers=(a.readers or 0) + 1) if a is target else a for a in articles]
+    result = render_site(site, newer)
+    assert result.rendered <= 10
+    render_site(tmp_path / "fresh", newer)
+    assert tree(site) == tree(tmp_path / "fresh")
