@@ -35,12 +35,13 @@ def test_every_page_validates_with_the_nu_checker(site: Path) -> None:
     assert errors == [], "\n".join(errors[:20])
 
 
-@pytest.mark.parametrize("kind", ["home", "article", "series", "search", "content", "quality"])
+@pytest.mark.parametrize("kind", ["home", "article", "series", "search", "content", "quality", "month", "year"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_no_serious_accessibility_violations(site: Path, browser: Any, kind: str, scheme: str) -> None:
     _need("axe-core (npm ci)", AXE.is_file())
     rel = {"home": "index.html", "search": "search.html#q=%E6%A8%A1%E5%9E%8B", "content": "content.html",
-           "quality": "quality.html", "article": _math_article(site), "series": _series_page(site)}[kind]
+           "quality": "quality.html", "article": _math_article(site), "series": _series_page(site),
+           "month": _first(site, "page"), "year": _first(site, "content")}[kind]
     ctx = browser.new_context(color_scheme=scheme)
     try:
         page = ctx.new_page()
@@ -60,6 +61,12 @@ def _math_article(site: Path) -> str:
         if "katex-display" in p.read_text(encoding="utf-8"):
             return f"articles/{p.name}"
     raise AssertionError("no article with display math")
+
+
+def _first(site: Path, folder: str) -> str:
+    pages = sorted(p.name for p in (site / folder).glob("*.html"))
+    assert pages, folder
+    return f"{folder}/{pages[0]}"
 
 
 def _series_page(site: Path) -> str:
