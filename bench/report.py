@@ -123,7 +123,7 @@ ROWS: list[tuple[str, Callable[[Metrics], str]]] = [
     ("size: archive (records, ledgers, report)", lambda m: _size(m.get("size_archive"))),
     ("size: search index (Whoosh)", lambda m: _size(m.get("size_index"))),
     ("size: site", lambda m: _size(m.get("size_site"))),
-    ("size: in-page search index (search-index.js)", lambda m: _size(m.get("size_search_index"))),
+    ("size: in-page search data (assets/search/*.js)", lambda m: _size(m.get("size_search_index"))),
     ("size: Hugo public/", _hugo("hugo_size", _size)),
     ("size: FTS5 database", lambda m: _size(m.get("fts_size"))),
 ]

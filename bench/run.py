@@ -180,8 +180,8 @@ def sizes(m: Metrics, base: Path) -> None:
     m["size_archive"] = folder_size(base / "archive", skip=(".cache", "index"))
     m["size_index"] = folder_size(base / "archive" / "index")
     m["size_site"] = folder_size(base / "site")
-    js = base / "site" / "assets" / "search-index.js"
-    m["size_search_index"] = js.stat().st_size if js.exists() else None
+    shards = sorted((base / "site" / "assets" / "search").glob("*.js"))  # the in-page search data, in shards
+    m["size_search_index"] = sum(js.stat().st_size for js in shards) if shards else None
 
 
 def bench_size(n: int, work: Path, args: argparse.Namespace, queries: list[str]) -> Metrics:

@@ -53,14 +53,14 @@ def bench(n: int, work: Path) -> None:
     one = render_site(site, changed, cache_dir=cache)
     one_s = time.perf_counter() - t
 
-    index = (site / "assets/search-index.js").read_bytes()
+    index = b"".join(js.read_bytes() for js in sorted((site / "assets/search").glob("*.js")))  # the shards
     fold = (site / "assets/fold.js").read_bytes()
     total = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
     print(f"N={n}: {cold.pages} pages, site {_kb(total)}")
     print(f"  render cold {cold_s:.2f}s ({cold.pages / cold_s:,.0f} pages/s, math included); "
           f"no-op {noop_s:.2f}s ({noop.rendered} drawn; the build's up-to-date check instead: {check_s:.3f}s); "
           f"one record changed {one_s:.2f}s ({one.rendered} drawn)")
-    print(f"  search-index.js {_kb(len(index))} ({_kb(len(gzip.compress(index)))} gzipped, "
+    print(f"  search data (assets/search/*.js) {_kb(len(index))} ({_kb(len(gzip.compress(index)))} gzipped, "
           f"{len(index) / len(articles):,.0f} B/article); fold.js {_kb(len(fold))} ({_kb(len(gzip.compress(fold)))} gzipped)")
     browser_times(site)
 
