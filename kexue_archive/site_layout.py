@@ -137,8 +137,9 @@ class Layout:
             for i, (number, aid) in enumerate(s.members):
                 prev = s.members[i - 1] if i > 0 else None
                 nxt = s.members[i + 1] if i + 1 < len(s.members) else None
+                # no member count here: a new part would redraw every member's page
                 place[aid] = {
-                    "id": s.id, "name": s.name, "number": number, "count": len(s.members),
+                    "id": s.id, "name": s.name, "number": number,
                     "prev": {"number": prev[0], **link(self.by_id[prev[1]])} if prev else None,
                     "next": {"number": nxt[0], **link(self.by_id[nxt[1]])} if nxt else None,
                 }
