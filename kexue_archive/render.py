@@ -45,7 +45,7 @@ from .state import article_json
 from .tex import scan
 
 #: Bump when the renderer changes what it writes: every page is drawn again.
-SITE_VERSION = 1
+SITE_VERSION = 2  # 2: month and year pages, search shards, record summaries in the state
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATE = ".kexue-site.json"
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*")
@@ -203,10 +203,12 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     records = articles if isinstance(articles, Records) else Records.of(articles)
     assets = static_assets()
     base = inputs_digest(templates, assets)
+    previous = _read_state(site)  # whatever version: its pages are the ones to remove if no longer planned
     state = {} if full else load_state(site)
     if state.get("base") != base:
         state = {}  # program, templates or assets changed: every page is drawn again
     old_pages: Mapping[str, str] = state.get("pages", {})
+    planned_before = [rel for rel in previous.get("pages", {}) if isinstance(rel, str)] + _LEGACY
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
     summaries, unsafe_ids = _safe_summaries(records.summaries)
     layout = Layout(summaries, _parts(summaries, old_rows))
@@ -242,7 +244,7 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
         writer.write(safe_target(site, one.path), draw(env, one, math).encode())
     index_bytes, shard_files = _write_shards(site, shards, raw, writer, state.get("shards", {}))
     sigs.update(shard_sigs)
-    removed = _remove_stale(site, set(old_pages) - set(sigs), writer)
+    removed = _remove_stale(site, set(planned_before) - set(sigs), writer)
     rows = {s.id: [*s.row(), _part_row(layout.parts.get(s.id))] for s in sorted(summaries, key=lambda s: s.id)}
     new_state = {"version": SITE_VERSION, "base": base, "pages": dict(sorted(sigs.items())), "fold": fold_key,
                  "articles": rows, "shards": shard_files, "math_problems": dict(sorted(known.items())),
@@ -388,11 +390,22 @@ def _opencc_version() -> str:
 
 
 def load_state(site: Path) -> dict[str, Any]:
+    state = _read_state(site)
+    return state if state.get("version") == SITE_VERSION else {}
+
+
+def _read_state(site: Path) -> dict[str, Any]:
     try:
         state = json.loads((site / STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return state if isinstance(state, dict) and state.get("version") == SITE_VERSION else {}
+    if not isinstance(state, dict) or not isinstance(state.get("pages", {}), dict):
+        return {}
+    return state
+
+
+#: What version 1 of the site wrote outside its page list (its single search file).
+_LEGACY = ["assets/search-index.js"]
 
 
 def _remove_stale(site: Path, gone: Iterable[str], writer: Writer) -> int:

@@ -16,6 +16,7 @@ from support import ROOT
 
 from kexue_archive.archive import load_articles
 from kexue_archive.build import BuildResult, build
+from kexue_archive.records import Article
 from kexue_archive.render import STATE, render_site
 
 sys.path.insert(0, str(ROOT))  # bench/ is a folder of scripts at the repo root: the corpus generator
@@ -36,6 +37,15 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("incremental")
     corpus.generate(300, base / "seeds", seed=3)
     return base
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
+    """120 records of a generated archive, for the tests that damage a site."""
+    base = tmp_path_factory.mktemp("generated")
+    corpus.generate(120, base / "seeds", seed=5)
+    build(base / "seeds", base / "archive")
+    return load_articles(base / "archive")
 
 
 def step(base: Path, name: str) -> BuildResult:
@@ -92,9 +102,9 @@ def test_every_step_matches_a_full_render(project: Path) -> None:
     assert nothing.site is not None and nothing.site.rendered == 0 and nothing.written == 0
 
 
-def test_a_damaged_site_state_draws_everything_again(project: Path, tmp_path: Path) -> None:
+def test_a_damaged_site_state_draws_everything_again(generated: list[Article], tmp_path: Path) -> None:
     site = tmp_path / "site"
-    articles = load_articles(project / "archive")[:120]
+    articles = generated
     render_site(site, articles)
     before = tree(site)
     (site / STATE).write_text("{not json")
@@ -102,11 +112,11 @@ def test_a_damaged_site_state_draws_everything_again(project: Path, tmp_path: Pa
     assert again.rendered == again.pages and tree(site) == before
 
 
-def test_a_damaged_search_shard_is_rebuilt_from_the_records(project: Path, tmp_path: Path) -> None:
+def test_a_damaged_search_shard_is_rebuilt_from_the_records(generated: list[Article], tmp_path: Path) -> None:
     from kexue_archive.site_layout import shard_of
 
     site = tmp_path / "site"
-    articles = load_articles(project / "archive")[:120]
+    articles = generated
     render_site(site, articles)
     target = next(a for a in articles if shard_of(a.id) == 3)
     shard = site / "assets/search/03.js"
@@ -115,4 +125,20 @@ def test_a_damaged_search_shard_is_rebuilt_from_the_records(project: Path, tmp_p
     result = render_site(site, newer)
     assert result.rendered <= 10
     render_site(tmp_path / "fresh", newer)
+    assert tree(site) == tree(tmp_path / "fresh")
+
+
+def test_pages_of_an_older_site_layout_are_removed(generated: list[Article], tmp_path: Path) -> None:
+    """A site drawn by version 1 (count-based pages, one search file) is cleaned up, not left behind."""
+    import json
+
+    site = tmp_path / "site"
+    for rel in ("page/2.html", "assets/search-index.js", "index.html"):
+        (site / rel).parent.mkdir(parents=True, exist_ok=True)
+        (site / rel).write_text("old")
+    (site / STATE).write_text(json.dumps({"version": 1, "pages": {"page/2.html": "x", "index.html": "y"}}))
+    articles = generated[:50]
+    result = render_site(site, articles)
+    assert result.removed == 2 and not (site / "page/2.html").exists() and not (site / "assets/search-index.js").exists()
+    render_site(tmp_path / "fresh", articles)
     assert tree(site) == tree(tmp_path / "fresh")
