@@ -17,7 +17,6 @@ is simply redone by the next build.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -36,10 +35,11 @@ from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, Stric
 from .archive import Writer
 from .records import Article, Problem
 from .series import Part, parse
-from .site_layout import SHARDS, Layout, Summary, shard_path, sign, specs
+from .site_layout import Layout, Summary, specs
 from .site_math import katex_assets, katex_version, render_math
 from .site_pages import SAFE_ID, Page, page, quality_page, summarise
-from .site_search import fold_script, item_line, shard_lines, shard_script
+from .site_search import fold_script
+from .site_shards import SHARD, plan_shards, write_shards
 from .site_text import Rendered, clean, excerpt_html, opening_html
 from .state import article_json
 from .tex import scan
@@ -153,8 +153,8 @@ def unchanged(site: Path, key: str, templates: Path = TEMPLATES) -> SiteResult |
     if not all(rel in existing for rel in [*pages, "assets/fold.js"]):
         return None
     math_errors = sum(len(found) for found in state.get("math_problems", {}).values())
-    index_bytes = sum((site / rel).stat().st_size for rel in pages if _SHARD.fullmatch(rel))
-    return SiteResult(sum(1 for rel in pages if not _SHARD.fullmatch(rel)), 0, 0, 0, math_errors, index_bytes, ())
+    index_bytes = sum((site / rel).stat().st_size for rel in pages if SHARD.fullmatch(rel))
+    return SiteResult(sum(1 for rel in pages if not SHARD.fullmatch(rel)), 0, 0, 0, math_errors, index_bytes, ())
 
 
 def page_digest(base: str, page: Page) -> str:
@@ -215,7 +215,7 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     existing = _existing(site)
     wanted = specs(layout)
     todo = [p for p in wanted if old_pages.get(p.path) != p.sig or p.path not in existing]
-    shard_sigs, shards = _shard_plan(site, layout, state, existing)
+    shard_sigs, shards = plan_shards(site, layout, state, existing)
     need = {i for p in todo for i in p.needs} | {i for shard in shards for i in shard.fresh}
     raw = {a.id: a for a in records.load(sorted(need | set(unsafe_ids)))}
     safe, unsafe = sanitise(raw.values())
@@ -242,7 +242,8 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     env = environment(templates, cache_dir.parent / "jinja" if cache_dir is not None and pages else None)
     for one in pages:
         writer.write(safe_target(site, one.path), draw(env, one, math).encode())
-    index_bytes, shard_files = _write_shards(site, shards, raw, writer, state.get("shards", {}))
+    index_bytes, shard_files = write_shards(site, shards, raw, writer, state.get("shards", {}),
+                                            functools.partial(safe_target, site))
     sigs.update(shard_sigs)
     removed = _remove_stale(site, set(planned_before) - set(sigs), writer)
     rows = {s.id: [*s.row(), _part_row(layout.parts.get(s.id))] for s in sorted(summaries, key=lambda s: s.id)}
@@ -251,7 +252,7 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
                  "key": _digest(base, key) if key else None}
     writer.write(site / STATE, json.dumps(new_state, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
     return SiteResult(
-        pages=sum(1 for rel in sigs if not _SHARD.fullmatch(rel)), rendered=len(pages), written=writer.written, removed=removed,
+        pages=sum(1 for rel in sigs if not SHARD.fullmatch(rel)), rendered=len(pages), written=writer.written, removed=removed,
         math_errors=len(math_problems), index_bytes=index_bytes, problems=(*unsafe, *math_problems),
     )
 
@@ -293,64 +294,6 @@ def _existing(site: Path) -> set[str]:
         except (FileNotFoundError, NotADirectoryError):
             continue
     return found
-
-
-@dataclass(frozen=True)
-class Shard:
-    """A search shard to write: its members, the lines it can keep, the ids needing a fresh line."""
-
-    path: str
-    sig: str
-    members: Sequence[Summary]
-    lines: Mapping[str, str]
-    fresh: frozenset[str]
-
-
-def _shard_plan(site: Path, layout: Layout, state: Mapping[str, Any], existing: set[str]) -> tuple[dict[str, str], list[Shard]]:
-    """The search shards that changed. Lines of unchanged records are kept from the old
-    file, but only when it is the very file the last render wrote (its digest matches)."""
-    old_rows: Mapping[str, list[Any]] = state.get("articles", {})
-    old_pages: Mapping[str, str] = state.get("pages", {})
-    old_files: Mapping[str, str] = state.get("shards", {})
-    out, sigs = [], {}
-    for n, members in enumerate(layout.shards()):
-        path = shard_path(n)
-        sig = sigs[path] = sign([(s.id, s.digest) for s in members])
-        if old_pages.get(path) == sig and path in existing:
-            continue
-        lines = _old_lines(site / path, old_files.get(path)) if path in existing else {}
-        fresh = frozenset(s.id for s in members if s.id not in lines or (old_rows.get(s.id) or [None])[0] != s.digest)
-        out.append(Shard(path, sig, members, lines, fresh))
-    return sigs, out
-
-
-def _write_shards(site: Path, shards: Sequence[Shard], raw: Mapping[str, Article], writer: Writer,
-                  old_files: Mapping[str, str]) -> tuple[int, dict[str, str]]:
-    """Write the changed shards; returns the search data's total size and each file's digest."""
-    files = {path: digest for path, digest in old_files.items() if _SHARD.fullmatch(path)}
-    for shard in shards:
-        lines = [item_line(raw[s.id]) if s.id in shard.fresh else shard.lines[s.id] for s in shard.members]
-        data = shard_script(lines).encode()
-        writer.write(safe_target(site, shard.path), data)
-        files[shard.path] = _digest(data)
-    sizes = 0
-    for n in range(SHARDS):
-        with contextlib.suppress(OSError):
-            sizes += (site / shard_path(n)).stat().st_size
-    return sizes, dict(sorted(files.items()))
-
-
-_SHARD = re.compile(r"assets/search/[0-9]{2}\.js")
-
-
-def _old_lines(path: Path, digest: str | None) -> dict[str, str]:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    if digest != _digest(data):
-        return {}
-    return shard_lines(data.decode("utf-8")) or {}
 
 
 def _changed(site: Path, pages: Sequence[Page], digests: Mapping[str, str], old: Mapping[str, str]) -> list[Page]:
