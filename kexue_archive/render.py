@@ -224,7 +224,7 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     for rel, data in assets:
         writer.write(safe_target(site, rel), data)
     fold_key = _fold_key()
-    if state.get("fold") != fold_key or "assets/fold.js" not in existing:
+    if full or previous.get("fold") != fold_key or "assets/fold.js" not in existing:  # the key covers its inputs
         writer.write(safe_target(site, "assets/fold.js"), fold_script().encode())
 
     math, failed = render_math([by_id[i] for i in sorted({i for p in todo for i in p.needs})], cache_dir)

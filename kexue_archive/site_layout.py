@@ -17,6 +17,7 @@ page (``page/2023-09.html``, newest first), its year page
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -115,7 +116,7 @@ class Layout:
     """The site's structure from summaries: order, months, years, series, neighbours."""
 
     def __init__(self, summaries: Iterable[Summary], parts: Mapping[str, Part | None] | None = None) -> None:
-        self.ordered = in_date_order(summaries)
+        self.ordered = in_date_order(_own_aliases(list(summaries)))
         self.by_id = {s.id: s for s in self.ordered}
         self.position = {s.id: i for i, s in enumerate(self.ordered)}
         parts = parts if parts is not None else {s.id: parse(s.title) for s in self.ordered}
@@ -169,6 +170,20 @@ class Layout:
         for s in sorted(self.ordered, key=lambda s: s.id):
             out[shard_of(s.id)].append(s)
         return out
+
+
+def _own_aliases(summaries: list[Summary]) -> list[Summary]:
+    """An alias belongs to one record: the largest id claiming it (as the archive's aliases.yaml
+    has it), and never to a record when another record has that id (its page is there)."""
+    owner: dict[str, str] = {}
+    for s in summaries:
+        for alias in s.aliases:
+            owner[alias] = max(owner.get(alias, ""), s.id)
+    if not owner:
+        return summaries
+    ids = {s.id for s in summaries}
+    return [s if not s.aliases else dataclasses.replace(
+        s, aliases=tuple(x for x in s.aliases if owner[x] == s.id and x not in ids and x != s.id)) for s in summaries]
 
 
 def link(s: Any) -> dict[str, Any]:
@@ -231,7 +246,6 @@ def _article_specs(layout: Layout) -> list[Spec]:
         out.append(Spec(f"articles/{s.id}.html", "article.html", sig, "article", s.id, (s.id,)))
     for s in layout.ordered:
         for alias in s.aliases:
-            if alias != s.id:
-                out.append(Spec(f"articles/{alias}.html", "redirect.html", sign(s.id, s.title, alias), "redirect",
-                                f"{s.id}/{alias}"))
+            out.append(Spec(f"articles/{alias}.html", "redirect.html", sign(s.id, s.title, alias), "redirect",
+                            f"{s.id}/{alias}"))
     return out

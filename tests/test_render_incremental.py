@@ -142,3 +142,17 @@ def test_pages_of_an_older_site_layout_are_removed(generated: list[Article], tmp
     assert result.removed == 2 and not (site / "page/2.html").exists() and not (site / "assets/search-index.js").exists()
     render_site(tmp_path / "fresh", articles)
     assert tree(site) == tree(tmp_path / "fresh")
+
+
+def test_an_alias_claimed_twice_gets_one_redirect_and_a_no_op_draws_nothing(generated: list[Article], tmp_path: Path) -> None:
+    """Two records may list the same old id (the archive's aliases.yaml gives it to the larger id)."""
+    a, b, c = sorted(generated[:3], key=lambda x: x.id)
+    claimed = [dataclasses.replace(a, aliases=("u00000000001",)), dataclasses.replace(b, aliases=("u00000000001", c.id)),
+               *generated[3:60]]
+    site = tmp_path / "site"
+    first = render_site(site, claimed)
+    assert first.rendered == first.pages
+    page = (site / "articles/u00000000001.html").read_text()
+    assert f'url={b.id}.html"' in page
+    assert render_site(site, claimed).rendered == 0
+    assert f'data-article="{c.id}"' in (site / f"articles/{c.id}.html").read_text()  # c keeps its own page
