@@ -148,7 +148,7 @@ def test_an_alias_claimed_twice_gets_one_redirect_and_a_no_op_draws_nothing(gene
     """Two records may list the same old id (the archive's aliases.yaml gives it to the larger id)."""
     a, b, c = sorted(generated[:3], key=lambda x: x.id)
     claimed = [dataclasses.replace(a, aliases=("u00000000001",)), dataclasses.replace(b, aliases=("u00000000001", c.id)),
-               *generated[3:60]]
+               c, *generated[3:60]]
     site = tmp_path / "site"
     first = render_site(site, claimed)
     assert first.rendered == first.pages
