@@ -315,6 +315,6 @@ def brace_scripts(tex: str, user_arity: Mapping[str, int | None] | None = None) 
         end = _arguments_end(tex, name_end, required, optional)
         if end < 0:
             continue
-        out.append("{" + tex[j:name_end] + brace_scripts(tex[name_end:end], user_arity) + "}")
+        out.append(tex[i:j] + "{" + tex[j:name_end] + brace_scripts(tex[name_end:end], user_arity) + "}")
         i = end
     return "".join(out)
