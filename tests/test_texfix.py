@@ -14,7 +14,7 @@ from kexue_archive.texfix import MacroDef, brace_scripts, clean, decode_entities
     [
         (r"W_\boldsymbol{B}", r"W_{\boldsymbol{B}}"),
         (r"x^\mathbb{R}", r"x^{\mathbb{R}}"),
-        (r"x_ \boldsymbol B", r"x_{\boldsymbol B}"),
+        (r"x_ \boldsymbol B", r"x_ {\boldsymbol B}"),
         (r"w^\frac12 + w^\frac{1}{2}", r"w^{\frac12} + w^{\frac{1}{2}}"),
         (r"v_\sqrt[3]{2}", r"v_{\sqrt[3]{2}}"),
         (r"u_\operatorname*{arg\,max}", r"u_{\operatorname*{arg\,max}}"),
