@@ -249,7 +249,9 @@ def update(
 def _averages(ix: Any) -> dict[str, float]:
     """Mean length of each text field, for BM25: summed here once, not by every search."""
     with ix.reader() as reader:
-        docs = max(1, reader.doc_count_all())
+        docs = reader.doc_count_all()
+        if not docs:  # an archive with no records yet: Whoosh's empty reader has no columns
+            return {f"{name}_len": 0.0 for name in TEXT_FIELDS}
         return {f"{name}_len": sum(reader.column_reader(f"{name}_len")) / docs for name in TEXT_FIELDS}
 
 
@@ -329,6 +331,8 @@ def search(
             if not folder.fold(author).strip():
                 raise UserError("--author is empty", "give part of an author's name, e.g. --author 苏剑林")
             node = And((node, Atom(folder.fold(author).strip(), ("author",))))
+        if not searcher.doc_count_all():
+            return Results(0, ())  # an archive with no records: nothing can match (Whoosh's empty reader has no columns)
         evaluator = Evaluator(searcher.reader(), folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, averages)
         within = None
         for f in filters:

@@ -250,3 +250,15 @@ def test_new_reader_version_reads_every_dump_again(tmp_path: Path, monkeypatch: 
     assert again.new_dumps == 5 and again.written == 1  # only the manifest's reader_version changes
     assert from_yaml((root / "manifest.yaml").read_bytes())["reader_version"] == build_module.READER_VERSION
     assert {k: v for k, v in snapshot(root).items() if k != "manifest.yaml"} == {k: v for k, v in full_snapshot.items() if k != "manifest.yaml"}
+
+
+def test_seeds_with_nothing_readable_build_an_empty_archive_index_and_site(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "notes.txt").write_text("只是一些笔记\n")
+    done = run_cli("build", "--seeds", str(seeds), "--archive", str(tmp_path / "archive"), "--site", str(tmp_path / "site"))
+    assert done.returncode == 0, done.stderr
+    assert "0 records from 1 dumps" in done.stdout and "notes.txt:1: error: unknown layout" in done.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+    search = run_cli("search", "熵", "--archive", str(tmp_path / "archive"))
+    assert search.returncode == 1 and "Traceback" not in search.stderr
