@@ -204,7 +204,7 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     assets = static_assets()
     base = inputs_digest(templates, assets)
     previous = _read_state(site)  # whatever version: its pages are the ones to remove if no longer planned
-    state = {} if full else load_state(site)
+    state = {} if full or previous.get("version") != SITE_VERSION else previous
     if state.get("base") != base:
         state = {}  # program, templates or assets changed: every page is drawn again
     old_pages: Mapping[str, str] = state.get("pages", {})
@@ -264,7 +264,10 @@ def _safe_summaries(summaries: Iterable[Summary]) -> tuple[list[Summary], list[s
         if not SAFE_ID.fullmatch(s.id):
             unsafe.append(s.id)
             continue
-        kept.append(replace(s, title=s.title and clean(s.title), aliases=tuple(x for x in s.aliases if SAFE_ID.fullmatch(x))))
+        title = s.title and clean(s.title)
+        if title != s.title or (s.aliases and not all(SAFE_ID.fullmatch(x) for x in s.aliases)):  # rare: copy only then
+            s = replace(s, title=title, aliases=tuple(x for x in s.aliases if SAFE_ID.fullmatch(x)))
+        kept.append(s)
     return kept, unsafe
 
 
