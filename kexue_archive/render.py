@@ -293,7 +293,8 @@ def _existing(site: Path) -> set[str]:
     for folder in ("", "articles", "page", "content", "series", "assets", "assets/search"):
         try:
             with os.scandir(site / folder) as entries:
-                found.update(f"{folder}/{e.name}".lstrip("/") for e in entries if e.is_file(follow_symlinks=False))
+                prefix = f"{folder}/" if folder else ""
+                found.update(prefix + e.name for e in entries)  # folders too: no page path names one
         except (FileNotFoundError, NotADirectoryError):
             continue
     return found

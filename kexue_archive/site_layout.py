@@ -48,9 +48,9 @@ class Summary:
     flags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
 
-    def row(self) -> list[Any]:
-        """The summary as stored in the site's state file."""
-        return [self.digest, self.title, self.date, self.readers, list(self.flags), list(self.aliases)]
+    def row(self) -> tuple[Any, ...]:
+        """The summary as stored in the site's state file (a JSON list)."""
+        return (self.digest, self.title, self.date, self.readers, self.flags, self.aliases)
 
     @classmethod
     def from_row(cls, aid: str, row: Sequence[Any]) -> Summary:
@@ -98,6 +98,11 @@ def in_date_order(items: Iterable[Summary]) -> list[Summary]:
 def sign(*parts: Any) -> str:
     """A page's signature: a digest of its inputs (plain data with a stable repr)."""
     return hashlib.blake2b(repr(parts).encode(), digest_size=10).hexdigest()
+
+
+def sign_text(text: str) -> str:
+    """:func:`sign` for inputs already joined into one string (article pages: one per record, every build)."""
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -239,10 +244,17 @@ def _article_specs(layout: Layout) -> list[Spec]:
     """One page per record and a redirect page per alias; the signature covers the record,
     its neighbours' links and its place in a series."""
     out = []
-    for s in layout.ordered:
-        newer, older = layout.neighbours(s.id)
-        sig = sign(s.digest, s.aliases, newer and (newer.id, newer.title), older and (older.id, older.title),
-                   layout.place.get(s.id))
+    ordered = layout.ordered
+    last = len(ordered) - 1
+    places = {aid: repr(place) for aid, place in layout.place.items()}
+    for i, s in enumerate(ordered):
+        newer = ordered[i - 1] if i > 0 else None
+        older = ordered[i + 1] if i < last else None
+        # fields joined by a separator no title, id or digest holds (titles are cleaned of controls)
+        sig = sign_text("\x1f".join((
+            s.digest, "\x1e".join(s.aliases), newer.id if newer else "", (newer.title or "") if newer else "\x1d",
+            older.id if older else "", (older.title or "") if older else "\x1d", places.get(s.id, ""),
+        )))
         out.append(Spec(f"articles/{s.id}.html", "article.html", sig, "article", s.id, (s.id,)))
     for s in layout.ordered:
         for alias in s.aliases:
