@@ -20,7 +20,7 @@ from . import archive as store
 from . import index
 from .archive import Ledger, Writer
 from .lock import locked
-from .merge import conflicts, merge_groups
+from .merge import MERGE_VERSION, conflicts, merge_groups
 from .readers import read_text
 from .records import Article, Dump, Problem
 from .sources import decode, survey
@@ -76,7 +76,7 @@ def build(
     with locked(root), State(root / ".cache" / "state.sqlite") as state:
         manifest = store.load_manifest(root)
         reread = full or manifest.reader_version != READER_VERSION  # readers changed: read every dump again
-        trusted = not reread and state.meta("manifest") == manifest.digest
+        trusted = not reread and state.meta("manifest") == manifest.digest and state.meta("merge") == str(MERGE_VERSION)
         if not trusted:
             state.reset()  # rebuilt from the ledgers: the archive is the truth
         archived = state.dumps() if trusted else ({} if reread else dict(manifest.dumps))
@@ -103,7 +103,7 @@ def build(
             dumps=[(x.sha256, x.name, x.kind, len(x.sightings), x.problems) for x in incoming],
             sightings=[(x.sha256, s) for x in incoming for s in x.sightings],
             groups=groups, digests=digests, removed=removed,
-            meta={"manifest": done.digest},
+            meta={"manifest": done.digest, "merge": str(MERGE_VERSION)},
         ))
         index.update(root, state.digests(state.since(0).changed), state.articles, full=full)
         problems = sorted(state.problems() + conflicts(state.conflicted()), key=_problem_order)

@@ -28,6 +28,8 @@ from .records import Article, Problem, Sighting, Source
 from .tex import scan
 from .text import fingerprint_id, nfkc, squash, title_id, title_key
 
+#: Bump when the merge's policy or ids change: the build state is then rebuilt.
+MERGE_VERSION = 2
 #: Flags recomputed from the chosen fields on every join (never carried over).
 DERIVED_FLAGS = frozenset({"title-missing", "year-unknown", "excerpt-missing", "unbalanced-math"})
 #: How alike two excerpt openings must be for a title-less sighting to match.
@@ -41,7 +43,7 @@ MIN_COMPARE_CHARS = 30
 def from_sighting(s: Sighting) -> Article:
     """A one-sighting record: the unit the join builds on."""
     article = Article(
-        id=title_id(s.title) if s.title else fingerprint_id(s.excerpt),
+        id=title_id(s.title) if s.title else fingerprint_id(s.excerpt, s.date),
         title=s.title, author=s.author, date=s.date, readers=s.readers, excerpt=s.excerpt,
         math=(), url=s.url, sources=(Source(s.file, s.line, s.readers),),
         flags=tuple(sorted(set(s.flags) - DERIVED_FLAGS)),

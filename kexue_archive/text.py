@@ -12,9 +12,6 @@ import unicodedata
 
 _SPACE = re.compile(r"\s+")
 
-#: How many normalised characters of an excerpt identify a title-less article.
-FINGERPRINT_CHARS = 80
-
 
 def nfkc(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
@@ -39,6 +36,11 @@ def title_id(title: str) -> str:
     return _digest("title", title_key(title))
 
 
-def fingerprint_id(excerpt: str) -> str:
-    """The id of a title-less article: its excerpt's opening, normalised."""
-    return "u" + _digest("excerpt", squash(excerpt)[:FINGERPRINT_CHARS])[1:]
+def fingerprint_id(excerpt: str, date: str | None) -> str:
+    """The id of a title-less sighting: its whole excerpt (normalised) and day/month.
+
+    Two sightings with the same fingerprint are then indistinguishable, so they
+    always join the same article: an id is never claimed by two articles. (An
+    opening alone is not enough: articles of a series often start alike.)
+    """
+    return "u" + _digest("excerpt", f"{date[-5:] if date else ''}\0{squash(excerpt)}")[1:]

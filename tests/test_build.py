@@ -262,3 +262,14 @@ def test_seeds_with_nothing_readable_build_an_empty_archive_index_and_site(tmp_p
     assert (tmp_path / "site" / "index.html").is_file()
     search = run_cli("search", "熵", "--archive", str(tmp_path / "archive"))
     assert search.returncode == 1 and "Traceback" not in search.stderr
+
+
+def test_new_merge_version_rebuilds_the_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, full_snapshot: dict[str, bytes]) -> None:
+    import kexue_archive.build as build_module
+
+    root = tmp_path / "archive"
+    build(SEEDS, root)
+    monkeypatch.setattr(build_module, "MERGE_VERSION", build_module.MERGE_VERSION + 1)
+    again = build(SEEDS, root)
+    assert again.new_dumps == 0 and again.change.generation == 1  # state rebuilt from the ledgers, nothing read
+    assert snapshot(root) == full_snapshot

@@ -49,7 +49,7 @@ def test_untitled_sighting_joins_its_titled_twin_and_keeps_its_id_as_alias() -> 
     untitled = Sighting("b.txt", 5, None, None, "--12-11", None, titled.excerpt.replace("，", ",", 1) + "\n\n图片说明")
     [article] = merge([titled, untitled])
     assert article.id == title_id("标题（一）：测试")
-    assert article.aliases == (fingerprint_id(untitled.excerpt),)
+    assert article.aliases == (fingerprint_id(untitled.excerpt, untitled.date),)
     assert article.title == "标题（一）：测试" and article.date == "2020-12-11"
 
 
@@ -122,3 +122,15 @@ def test_seed_merge_ignores_order(rnd: random.Random) -> None:
     shuffled = items[:]
     rnd.shuffle(shuffled)
     assert yaml_of(merge(items)) == yaml_of(merge(shuffled))
+
+
+def test_two_articles_never_claim_the_same_alias() -> None:
+    """Series parts often open alike: two untitled re-crawls sharing a long opening
+    join different articles, each under an id of its own."""
+    opening = "本文是系列文章的一篇，我们继续讨论这个问题的各个方面，从不同的角度来理解它。" * 2
+    first = Sighting("a.txt", 1, "系列（一）", "苏剑林", "2020-12-11", 1, opening + "第一部分的内容在这里展开。")
+    second = Sighting("a.txt", 3, "系列（二）", "苏剑林", "2021-12-11", 1, opening + "第二部分讨论的是另外的内容。")
+    recrawls = [Sighting("b.txt", n, None, None, "--12-11", None, s.excerpt) for n, s in ((1, first), (5, second))]
+    articles = merge([first, second, *recrawls])
+    aliases = [alias for a in articles for alias in a.aliases]
+    assert len(articles) == 2 and len(aliases) == len(set(aliases)) == 2
