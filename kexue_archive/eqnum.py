@@ -11,13 +11,15 @@ formulas of one article, in order:
 - the numbered environment becomes its starred form with an explicit ``\\tag{n}`` per
   line (so KaTeX shows our numbers, never its counter); environments KaTeX lacks are
   mapped: ``multline`` -> ``gather*``, ``flalign``/``eqnarray`` -> ``align*``;
-- ``\\label{k}`` is removed and remembered; ``\\eqref{k}`` becomes
-  ``\\href{#<anchor>}{\\text{(n)}}`` and ``\\ref{k}`` the same without parentheses. An
-  unknown label reads ``(??)``, as in LaTeX.
+- ``\\label{k}`` is removed and remembered; ``\\eqref{k}`` becomes a placeholder
+  ``\\text{<OPEN><i><CLOSE>}`` (``i``: its index among the formula's references, ``refs``)
+  and ``\\ref{k}`` the same; an unknown label reads ``(??)`` (``??``), as in LaTeX, unlinked.
 
-The only link this can produce is an in-page ``#eq-…`` fragment, which is exactly
-what the renderer's KaTeX ``trust`` predicate lets through. The anchors (HTML ids)
-of each formula are returned so the renderer can place them.
+KaTeX runs with ``trust: false`` and so makes no link at all: the renderer (mathrender)
+turns each placeholder KaTeX passed through into ``<a href="#eq-…">(n)</a>`` in the HTML
+and plain ``(n)`` in the MathML. OPEN/CLOSE are private-use characters (plane 15: KaTeX's
+lexer refuses the BMP private-use area) stripped from the input first, so an author cannot
+write one. The anchors (HTML ids) of each formula are returned so the renderer can place them.
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ _LINE_SKIP = re.compile(r"^\s*\[[^\]]*\]")
 _MARKS = re.compile(r"\\(?:label|tag|nonumber|notag)(?![A-Za-z])")
 #: The shape of every anchor id, and so of every link KaTeX may render.
 ANCHOR = re.compile(r"eq-[A-Za-z0-9]+-t?[0-9]+")
+#: The sentinels around a reference placeholder's index; never left in the input.
+OPEN, CLOSE = "\U000f0000", "\U000f0001"
+#: A placeholder as KaTeX passes it through (the index: into ``Numbered.refs`` of its formula).
+PLACEHOLDER = re.compile(f"{OPEN}([0-9]+){CLOSE}")
+_SENTINELS = str.maketrans("", "", OPEN + CLOSE)
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,14 @@ class Numbered:
     shown:   for each formula, the tags its environments' lines show (``(3)``, or ``x`` for
              ``\\tag*{x}``), in order: KaTeX leaves them out of its MathML, the renderer puts them back.
     labels:  label -> (text shown by ``\\ref``, anchor id).
+    refs:    for each formula, (text shown, anchor id) per placeholder, by index.
     """
 
     texs: tuple[str, ...]
     anchors: tuple[tuple[str, ...], ...]
     shown: tuple[tuple[str, ...], ...]
     labels: dict[str, tuple[str, str]]
+    refs: tuple[tuple[tuple[str, str], ...], ...]
 
 
 class _Counter:
@@ -216,11 +225,18 @@ def _number_formula(tex: str, counter: _Counter) -> str:
     return re.sub("\0", lambda _m: next(pieces), outside)
 
 
-def _resolve(tex: str, labels: dict[str, tuple[str, str]]) -> str:
-    """``tex`` with ``\\eqref{k}``/``\\ref{k}`` replaced by links (or ``(??)``)."""
+def strip_sentinels(tex: str) -> str:
+    """``tex`` without the placeholder sentinels, so that input can never forge a reference."""
+    return tex.translate(_SENTINELS) if OPEN in tex or CLOSE in tex else tex
+
+
+def _resolve(tex: str, labels: dict[str, tuple[str, str]]) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``tex`` with ``\\eqref{k}``/``\\ref{k}`` replaced by placeholders (or ``(??)``); (shown, anchor) per placeholder."""
     if "ref" not in tex:
-        return tex
-    out, at = [], 0
+        return tex, ()
+    out: list[str] = []
+    refs: list[tuple[str, str]] = []
+    at = 0
     for start, end, name in _tokens(tex):
         if start < at or name not in ("eqref", "ref"):
             continue
@@ -232,20 +248,25 @@ def _resolve(tex: str, labels: dict[str, tuple[str, str]]) -> str:
         text, anchor = labels.get(key, ("??", ""))
         shown = f"({text})" if name == "eqref" else text
         out.append(tex[at:start])
-        out.append(f"\\href{{#{anchor}}}{{\\text{{{shown}}}}}" if anchor else f"\\text{{{shown}}}")
+        if anchor:
+            out.append(f"\\text{{{OPEN}{len(refs)}{CLOSE}}}")
+            refs.append((shown, anchor))
+        else:
+            out.append(f"\\text{{{shown}}}")
         at = arg_end
     out.append(tex[at:])
-    return "".join(out)
+    return "".join(out), tuple(refs)
 
 
 def number_equations(texs: Sequence[str], article_id: str) -> Numbered:
     """Number the formulas ``texs`` of one article (in order); anchors are ``eq-<article_id>-<n>``."""
     counter = _Counter(f"eq-{re.sub(r'[^A-Za-z0-9]', '', article_id)}-")
     numbered, anchors, shown = [], [], []
-    for tex in map(clean, texs):  # clean: no NUL, which marks where environments go back
+    for tex in texs:
         before, shown_before = len(counter.anchors), len(counter.shown)
-        numbered.append(_number_formula(tex, counter))
+        numbered.append(_number_formula(clean(strip_sentinels(tex)), counter))  # clean: no NUL, which marks env slots
         anchors.append(tuple(counter.anchors[before:]))
         shown.append(tuple(counter.shown[shown_before:]))
-    resolved = tuple(_resolve(tex, counter.labels) for tex in numbered)
-    return Numbered(resolved, tuple(anchors), tuple(shown), counter.labels)
+    resolved = [_resolve(tex, counter.labels) for tex in numbered]
+    texs_out = tuple(tex for tex, _ in resolved)
+    return Numbered(texs_out, tuple(anchors), tuple(shown), counter.labels, tuple(refs for _, refs in resolved))

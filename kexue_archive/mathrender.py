@@ -13,7 +13,9 @@ API (all the site renderer needs)::
 ``RenderedMath.html`` is ready to insert as is: the KaTeX markup (``<span class="katex">``, or
 ``<span class="katex-display">`` for display math) preceded by an empty ``<span class="eq-anchor"
 id="eq-<article>-<n>">`` per numbered line, or, when KaTeX still refuses the formula,
-``<code class="math-error">`` holding the escaped TeX. ``\\eqref`` links point at those ids.
+``<code class="math-error">`` holding the escaped TeX. ``\\eqref`` links point at those ids:
+KaTeX runs with ``trust: false`` (it makes no link at all), eqnum leaves a placeholder per
+reference, and ``_link`` turns it into ``<a href="#eq-…">(n)</a>`` here, plain ``(n)`` in the MathML.
 
 How: each article's formulas are prepared together (texfix: MathJax-isms, macro
 definitions shared with later formulas, unbraced scripts; eqnum: equation numbers and
@@ -35,6 +37,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,6 +54,8 @@ _JS = Path(__file__).with_name("js") / "render_math.cjs"
 _CACHE_FORMAT = "1"
 _ANNOTATION_OPEN = '<annotation encoding="application/x-tex">'
 _ANNOTATION = re.compile(re.escape(_ANNOTATION_OPEN) + "[^<]*</annotation>")
+#: Splits markup into text (even pieces) and tags (odd): KaTeX escapes < and > inside attributes.
+_TAG = re.compile(r"(<[^>]*>)")
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,7 @@ class _Prepared:
     requests: list[Request | None]
     refusals: list[str]
     anchors: tuple[tuple[str, ...], ...]
+    refs: tuple[tuple[tuple[str, str], ...], ...]
 
 
 def find_project(start: Path | None = None) -> Path:
@@ -244,7 +250,7 @@ def _adapt(tex: str) -> tuple[str, list[texfix.MacroDef], str]:
     if refusal := _refusal(tex):
         return "", [], refusal
     try:
-        body, found = texfix.extract_macros(texfix.drop_mathjax_only(texfix.clean(texfix.decode_entities(tex))))
+        body, found = texfix.extract_macros(texfix.drop_mathjax_only(texfix.clean(_plain(tex))))
     except RecursionError:  # hostile nesting; KaTeX would give up on it too
         return "", [], "formula nested too deeply"
     return body, found, ""
@@ -272,7 +278,12 @@ def _prepare(article: Article) -> _Prepared:
         display = m.display or bool(eqnum.DISPLAY_ONLY.search(tex))  # MathJax shows $\begin{equation}…$ too
         macro_tex = "".join(d.tex for d in macros.values())
         requests.append(None if refusal else Request(tex, display, macro_tex, tags))
-    return _Prepared(requests, refusals, numbered.anchors)
+    return _Prepared(requests, refusals, numbered.anchors, numbered.refs)
+
+
+def _plain(tex: str) -> str:
+    """The author's TeX, entities decoded, without eqnum's sentinels: a reference placeholder is never input."""
+    return eqnum.strip_sentinels(texfix.decode_entities(tex))
 
 
 def _annotate(markup: str, source: str) -> str:
@@ -281,12 +292,43 @@ def _annotate(markup: str, source: str) -> str:
     return _ANNOTATION.sub(lambda _: replacement, markup, count=1)
 
 
-def _assemble(article: Article, anchors: Sequence[Sequence[str]], outputs: Sequence[Answer]) -> list[Answer]:
-    """Final HTML per formula: anchors, then KaTeX's markup or the escaped TeX; errors keep their reason."""
+def _link(markup: str, refs: Sequence[tuple[str, str]]) -> str:
+    """KaTeX markup with eqnum's placeholders filled: a link in the HTML, the plain text in the MathML.
+
+    Only text between tags is touched. A placeholder links only when eqnum made it (a known index,
+    met exactly once in each part: an author's ``\\char"F0000`` duplicates or misses) and its anchor
+    has the shape of eqnum's ids; otherwise it reads as plain text. Stray sentinels are dropped.
+    """
+    if eqnum.OPEN not in markup:
+        return markup
+    cut = markup.find("</math>")
+    parts = [_TAG.split(markup[: max(cut, 0)]), _TAG.split(markup[max(cut, 0) :])]
+    counts = [Counter(i for piece in part[::2] for i in eqnum.PLACEHOLDER.findall(piece)) for part in parts]
+    linked = {str(i) for i, (_, anchor) in enumerate(refs) if eqnum.ANCHOR.fullmatch(anchor)}
+    linked = {i for i in linked if counts[0][i] == counts[1][i] == 1}
+
+    def fill(match: re.Match[str], as_link: bool) -> str:
+        i = match.group(1)
+        if len(i) > 6 or int(i) >= len(refs):  # a forged one: int() refuses over 4300 digits
+            return i
+        shown, anchor = html.escape(refs[int(i)][0]), refs[int(i)][1]
+        return f'<a href="#{anchor}">{shown}</a>' if as_link and i in linked else shown
+
     out = []
-    for m, ids, got in zip(article.math, anchors, outputs, strict=True):
-        source = html.escape(texfix.clean(m.tex))
-        body = _annotate(got.html, source) if got.ok else f'<code class="math-error">{source}</code>'
+    for k, part in enumerate(parts):
+        for j, piece in enumerate(part):
+            out.append(eqnum.PLACEHOLDER.sub(lambda m, link=k == 1: fill(m, link), piece) if j % 2 == 0 else piece)
+    return eqnum.strip_sentinels("".join(out))
+
+
+def _assemble(
+    article: Article, anchors: Sequence[Sequence[str]], refs: Sequence[Sequence[tuple[str, str]]], outputs: Sequence[Answer]
+) -> list[Answer]:
+    """Final HTML per formula: anchors, then KaTeX's markup (references linked) or the escaped TeX; errors keep their reason."""
+    out = []
+    for m, ids, links, got in zip(article.math, anchors, refs, outputs, strict=True):
+        source = html.escape(texfix.clean(eqnum.strip_sentinels(m.tex)))
+        body = _link(_annotate(got.html, source), links) if got.ok else f'<code class="math-error">{source}</code>'
         spans = "".join(f'<span class="eq-anchor" id="{a}"></span>' for a in ids)
         out.append(Answer(got.ok, spans + body, got.why, got.transient))
     return out
@@ -329,7 +371,7 @@ def render_articles(
     for article, prepared, path in pending:
         refused = prepared.refusals
         raw = [next(answers) if r else Answer(False, "", why) for r, why in zip(prepared.requests, refused, strict=True)]
-        done[article.id] = _assemble(article, prepared.anchors, raw)
+        done[article.id] = _assemble(article, prepared.anchors, prepared.refs, raw)
         if path is not None and not any(o.transient for o in raw):
             atomic_write(path, json.dumps([[o.ok, o.html, o.why] for o in done[article.id]], ensure_ascii=False).encode())
     return _result(articles, done)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from kexue_archive.eqnum import ANCHOR, number_equations, split_top
+from kexue_archive.eqnum import ANCHOR, CLOSE, OPEN, PLACEHOLDER, number_equations, split_top, strip_sentinels
+
+
+def ph(i: int) -> str:
+    """The text placeholder eqnum leaves for reference ``i`` of a formula."""
+    return rf"\text{{{OPEN}{i}{CLOSE}}}"
 
 
 def test_one_number_per_equation_and_per_align_line() -> None:
@@ -28,14 +33,16 @@ def test_one_number_per_equation_and_per_align_line() -> None:
 
 def test_references_resolve_forwards_and_backwards() -> None:
     n = number_equations([r"\eqref{b}", r"\begin{equation}x\label{b}\end{equation}", r"\eqref{ b } \ref{b}"], "id1")
-    assert n.texs[0] == r"\href{#eq-id1-1}{\text{(1)}}"
-    assert n.texs[2] == r"\href{#eq-id1-1}{\text{(1)}} \href{#eq-id1-1}{\text{1}}"
+    assert n.texs[0] == ph(0)
+    assert n.texs[2] == f"{ph(0)} {ph(1)}"
+    assert n.refs == ((("(1)", "eq-id1-1"),), (), (("(1)", "eq-id1-1"), ("1", "eq-id1-1")))
 
 
 def test_unknown_and_unnumbered_labels_read_double_question_marks() -> None:
     n = number_equations([r"\begin{equation*}x\label{star}\end{equation*}", r"\eqref{star}\eqref{nope}\ref{nope}"], "z")
     assert n.texs[1] == r"\text{(??)}\text{(??)}\text{??}"
     assert n.anchors == ((), ())
+    assert n.refs == ((), ())  # nothing to link
 
 
 def test_tags_replace_numbers_and_can_be_referenced() -> None:
@@ -51,7 +58,8 @@ def test_tags_replace_numbers_and_can_be_referenced() -> None:
     assert n.texs[0] == r"\begin{align*}a\tag{*}\\b\tag{1}\end{align*}"
     assert n.anchors == (("eq-t-t1", "eq-t-1"), ("eq-t-t2",), ("eq-t-t3",), ())
     assert n.shown == (("(*)", "(1)"), (), ("B",), ())  # a top-level \tag is KaTeX's own to show
-    assert n.texs[3] == r"\href{#eq-t-t1}{\text{(*)}}\href{#eq-t-t2}{\text{(A)}}\href{#eq-t-t3}{\text{B}}"
+    assert n.texs[3] == ph(0) + ph(1) + ph(2)
+    assert n.refs[3] == (("(*)", "eq-t-t1"), ("(A)", "eq-t-t2"), ("B", "eq-t-t3"))
 
 
 def test_environments_katex_lacks_are_mapped() -> None:
@@ -102,3 +110,17 @@ def test_anchor_ids_are_safe_and_match_the_trusted_pattern() -> None:
 def test_split_top_ignores_separators_inside_groups_and_environments() -> None:
     assert split_top(r"a\\{b\\c}\\\begin{cases}d\\e\end{cases}\\f", "\\\\") == ["a", r"{b\\c}", r"\begin{cases}d\\e\end{cases}", "f"]
     assert split_top(r"a&b\&c&{d&e}", "&") == ["a", r"b\&c", "{d&e}"]
+
+
+def test_input_sentinels_are_stripped_so_only_eqnum_makes_placeholders() -> None:
+    forged = f"x{OPEN}0{CLOSE}y{CLOSE}"
+    assert strip_sentinels(forged) == "x0y"
+    n = number_equations([forged + r"\eqref{e}", r"\begin{equation}z\label{e}\end{equation}"], "f")
+    assert n.texs[0] == "x0y" + ph(0)
+    assert [m.group(1) for m in PLACEHOLDER.finditer(n.texs[0])] == ["0"]
+    assert n.refs[0] == (("(1)", "eq-f-1"),)
+
+
+def test_sentinels_are_characters_katex_lexes() -> None:
+    # KaTeX's lexer refuses U+E000-U+F8FF (the BMP private-use area); plane 15 passes.
+    assert all(0xF0000 <= ord(c) <= 0xFFFFD for c in OPEN + CLOSE) and OPEN != CLOSE

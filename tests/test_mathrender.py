@@ -106,6 +106,13 @@ def render_one(excerpt: str, **kw: Any) -> list[RenderedMath]:
     return render_articles([a], **kw)[a.id]
 
 
+def links(html: str) -> list[str | None]:
+    """The href of every <a> and every href attribute anywhere in ``html``."""
+    parser = _Tags()
+    parser.feed(html)
+    return [value for name, value in parser.attrs if name in ("href", "xlink:href")] + ["<a>"] * ("a" in parser.tags and not parser.attrs)
+
+
 def mathml(html: str) -> str:
     return html[html.index("<math") : html.index("</math>")]
 
@@ -236,10 +243,51 @@ def test_references_may_come_first_and_unknown_labels_read_double_question_marks
     assert all(r.ok for r in rendered)
 
 
-def test_only_in_page_equation_links_get_through() -> None:
-    hostile = [r"\href{javascript:alert(1)}{x}", r"\href{https://example.com}{x}", r"\url{javascript:alert(1)}"]
-    for r in render_one(" ".join(f"${t}$" for t in hostile)):
-        assert "href=" not in r.html
+def test_an_author_writes_no_link_not_even_an_in_page_one() -> None:
+    hostile = [
+        r"\href{javascript:alert(1)}{x}",
+        r"\href{https://example.com}{x}",
+        r"\url{javascript:alert(1)}",
+        r"\href{#eq-a1b2c3d4e5f6-1}{x}",
+        r"\href{#eq-x-1}{x}",
+    ]
+    rendered = render_one(" ".join(f"${t}$" for t in hostile) + r"$$\begin{equation}y\end{equation}$$")
+    assert all(r.ok for r in rendered)
+    for r in rendered[:-1]:
+        assert not links(r.html), r.tex
+
+
+def test_eqref_links_to_an_anchor_of_the_same_article() -> None:
+    excerpt = r"由$\eqref{e}$与$\ref{e}$：$$\begin{equation}x = \frac{a}{b}\label{e}\end{equation}$$再看$\frac{\eqref{e}}{2}$"
+    rendered = render_one(excerpt)
+    ids = set(re.findall(r'id="([^"]+)"', "".join(r.html for r in rendered)))
+    assert ids == {"eq-a1b2c3d4e5f6-1"} and all(ANCHOR.fullmatch(i) for i in ids)
+    for r, shown in zip(rendered, ["(1)", "1", None, "(1)"], strict=True):
+        if shown is None:
+            continue
+        assert re.findall(r'<a href="#([^"]+)">([^<]*)</a>', r.html) == [("eq-a1b2c3d4e5f6-1", shown)], r.html
+        assert not links(mathml(r.html)) and f"<mtext>{shown}</mtext>" in mathml(r.html)
+        assert "\U000f0000" not in r.html and "\U000f0001" not in r.html
+        assert rf"\{'eq' if shown == '(1)' else ''}ref{{e}}" in r.html  # the annotation: the TeX as written
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "\U000f00000\U000f0001",  # the sentinels themselves
+        r"\text{&#983040;0&#983041;}",  # as entities, which the TeX's decoding turns into them
+        r'\text{\char"F0000 0\char"F0001}\text{\char983040\relax0\char983041}',  # made by KaTeX itself
+        r'\def\o{\char"F0000\relax}\def\c{\char"F0001\relax}\text{\o0\c}\text{\o1\c}',  # through macros
+    ],
+)
+def test_an_author_cannot_forge_a_reference(forged: str) -> None:
+    label = r"$$\begin{equation}y\label{e}\end{equation}$$"
+    alone, beside = render_one(f"${forged}${label}")[0], render_one(f"$\\eqref{{e}}{forged}${label}")[0]
+    assert alone.ok and beside.ok
+    assert not links(alone.html)
+    assert links(beside.html) in ([], ["#eq-a1b2c3d4e5f6-1"])  # the real one at most; a forged copy may unlink it
+    for r in (alone, beside):
+        assert "\U000f0000" not in r.html and "\U000f0001" not in r.html
 
 
 # -- failures and hostile input -------------------------------------------------------------------
@@ -301,9 +349,9 @@ def test_a_formula_that_hangs_katex_times_out_and_the_rest_still_renders(tmp_pat
     assert len(list(cache.rglob("*.json"))) == 1  # a timeout may pass: that article is not cached
 
 
-def test_the_node_script_trusts_exactly_the_anchors_eqnum_makes() -> None:
+def test_the_node_script_trusts_nothing() -> None:
     script = (ROOT / "kexue_archive" / "js" / "render_math.cjs").read_text("utf-8")
-    assert f"const ANCHOR = /^#{ANCHOR.pattern}$/;" in script
+    assert re.findall(r"^\s*trust:.*$", script, re.M) == ["  trust: false,"]
 
 
 def test_one_node_process_renders_a_whole_build(seeds_archive: Path) -> None:

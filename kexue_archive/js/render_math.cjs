@@ -21,16 +21,13 @@ try {
   // An older KaTeX without it: such formulas fall back visibly.
 }
 
-// The only link a formula may carry: an in-page anchor made by kexue_archive/eqnum.py
-// for \eqref/\ref (eqnum.ANCHOR). Everything else \href, \url, \htmlClass, \includegraphics…
-// would make is refused, and KaTeX then prints the command inertly as text.
-const ANCHOR = /^#eq-[A-Za-z0-9]+-t?[0-9]+$/;
-
 const OPTIONS = {
   output: "htmlAndMathml",
   throwOnError: true, // a failure is reported, and the caller falls back to <code class="math-error">
   strict: "ignore", // the blog puts CJK text straight into math, as MathJax allows
-  trust: (context) => context.command === "\\href" && ANCHOR.test(context.url),
+  // No \href, \url, \htmlClass, \includegraphics…: KaTeX prints them inertly as text. The
+  // \eqref links are placeholders from kexue_archive/eqnum.py that mathrender.py turns into links.
+  trust: false,
   maxSize: 25, // em: caps \rule, \kern … sizes
   maxExpand: 1000, // macro expansions per formula: stops \def\a{\a\a}
   globalGroup: false,
