@@ -15,7 +15,7 @@ API (all the site renderer needs)::
 id="eq-<article>-<n>">`` per numbered line, or, when KaTeX still refuses the formula,
 ``<code class="math-error">`` holding the escaped TeX. ``\\eqref`` links point at those ids:
 KaTeX runs with ``trust: false`` (it makes no link at all), eqnum leaves a placeholder per
-reference, and ``_link`` turns it into ``<a href="#eq-…">(n)</a>`` here, plain ``(n)`` in the MathML.
+reference, and ``_link`` turns it into ``<a href="#eq-…" tabindex="-1">(n)</a>`` here, plain ``(n)`` in the MathML.
 
 How: each article's formulas are prepared together (texfix: MathJax-isms, macro
 definitions shared with later formulas, unbraced scripts; eqnum: equation numbers and
@@ -312,7 +312,9 @@ def _link(markup: str, refs: Sequence[tuple[str, str]]) -> str:
         if len(i) > 6 or int(i) >= len(refs):  # a forged one: int() refuses over 4300 digits
             return i
         shown, anchor = html.escape(refs[int(i)][0]), refs[int(i)][1]
-        return f'<a href="#{anchor}">{shown}</a>' if as_link and i in linked else shown
+        # KaTeX's HTML is aria-hidden (screen readers get the MathML, which says "(n)"), and a
+        # focusable link inside aria-hidden content is an accessibility fault: keep it out of the tab order.
+        return f'<a href="#{anchor}" tabindex="-1">{shown}</a>' if as_link and i in linked else shown
 
     out = []
     for k, part in enumerate(parts):

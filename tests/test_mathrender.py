@@ -265,7 +265,7 @@ def test_eqref_links_to_an_anchor_of_the_same_article() -> None:
     for r, shown in zip(rendered, ["(1)", "1", None, "(1)"], strict=True):
         if shown is None:
             continue
-        assert re.findall(r'<a href="#([^"]+)">([^<]*)</a>', r.html) == [("eq-a1b2c3d4e5f6-1", shown)], r.html
+        assert re.findall(r'<a href="#([^"]+)" tabindex="-1">([^<]*)</a>', r.html) == [("eq-a1b2c3d4e5f6-1", shown)], r.html
         assert not links(mathml(r.html)) and f"<mtext>{shown}</mtext>" in mathml(r.html)
         assert "\U000f0000" not in r.html and "\U000f0001" not in r.html
         assert rf"\{'eq' if shown == '(1)' else ''}ref{{e}}" in r.html  # the annotation: the TeX as written

@@ -91,3 +91,37 @@ def test_hostile_records_still_give_valid_pages(tmp_path: Path) -> None:
     messages = json.loads(done.stderr or '{"messages": []}')["messages"]
     errors = [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m.get('message', '')}" for m in messages if m.get("type") == "error"]
     assert errors == [], "\n".join(errors[:20])
+
+
+EQREF_EXCERPT = (
+    "极大似然的目标是\n\\begin{equation}\\mathcal{L} = -\\sum_i \\log q(x_i)\\label{eq:mle}\\end{equation}\n"
+    "于是由式$\\eqref{eq:mle}$可得下面的结论:\n\n"
+    "\\begin{align}a &= b \\label{eq:a}\\\\ c &= d\\end{align}\n\n再看式$\\eqref{eq:a}$和$\\ref{eq:mle}$。"
+)
+
+
+def test_equation_references_link_without_accessibility_faults(tmp_path: Path, browser: Any) -> None:
+    """\\eqref becomes a link to the numbered equation; links inside KaTeX's aria-hidden HTML stay out of the tab order."""
+    _need("axe-core (npm ci)", AXE.is_file())
+    from kexue_archive.merge import from_sighting
+    from kexue_archive.records import Sighting
+    from kexue_archive.render import render_site
+
+    article = from_sighting(Sighting("refs.txt", 1, "引用公式的文章", "苏剑林", "2021-01-02", 10, EQREF_EXCERPT))
+    site = tmp_path / "site"
+    render_site(site, [article])
+    page = browser.new_page()
+    try:
+        page.goto((site / "articles" / f"{article.id}.html").as_uri())
+        links = page.locator(".katex-html a[href^='#eq-']")
+        assert links.count() == 3 and links.first.inner_text() == "(1)"
+        target = links.first.get_attribute("href")
+        assert target is not None and page.locator(target).count() == 1
+        links.nth(1).click()
+        assert page.evaluate("location.hash") == f"#eq-{article.id}-2"
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    finally:
+        page.close()
+    bad = [f"{v['id']} ({v['impact']})" for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    assert bad == []
