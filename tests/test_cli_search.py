@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,11 @@ def kexue(*args: str, tty: bool = False) -> subprocess.CompletedProcess[str]:
     """``python -m kexue_archive ARGS``; with ``tty``, stdout is a pseudo-terminal."""
     command = [sys.executable, "-m", "kexue_archive", *args]
     env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    scratch = tempfile.mkdtemp(prefix="kexue-search-")  # default outputs (site/) never land in the repo
     if not tty:
-        return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+        return subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=scratch)
     leader, follower = os.openpty()
-    with subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, text=True, env=env) as proc:
+    with subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, text=True, env=env, cwd=scratch) as proc:
         os.close(follower)
         chunks = []
         while True:
