@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from support import SEEDS, SEED_FILES, run_cli
+from support import SEED_FILES, SEEDS, run_cli
 
 from kexue_archive.archive import load_articles
 
