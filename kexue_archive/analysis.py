@@ -93,6 +93,18 @@ def is_word_char(c: str) -> bool:
 
 # -- traditional -> simplified ---------------------------------------------------
 
+def opencc_version() -> str:
+    """The version of OpenCC whose table folds traditional characters: indexes and the
+    site's folding table are rebuilt when it changes. Read from the package metadata,
+    so asking does not load OpenCC itself."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("opencc")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 @cache
 def t2s_table() -> dict[str, str]:
     """OpenCC's traditional -> simplified *character* table, one char to one char.

@@ -105,7 +105,7 @@ def build(
             groups=groups, digests=digests, removed=removed,
             meta={"manifest": done.digest, "merge": str(MERGE_VERSION)},
         ))
-        index.update(root, state.digests(state.since(0).changed), state.articles, full=full)
+        index.update(root, state.digests(), state.articles, full=full)
         problems = sorted(state.problems() + conflicts(state.conflicted()), key=_problem_order)
         counts = state.counts()
         writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))

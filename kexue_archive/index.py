@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .analysis import BigramAnalyzer, Folder, t2s_table
+from .analysis import BigramAnalyzer, Folder, opencc_version, t2s_table
 from .errors import UserError
 from .matching import Evaluator
 from .query import DEFAULT_FIELDS, And, Atom, parse, positive_atoms
@@ -200,13 +200,6 @@ def _open(root: Path) -> Any:
         return None
 
 
-def _opencc_version() -> str:
-    """The t2s table is a function of OpenCC's data: a new OpenCC means a new index."""
-    import opencc
-
-    return str(opencc.__version__)
-
-
 def update(
     root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], *, full: bool = False,
 ) -> IndexResult:
@@ -238,7 +231,7 @@ def update(
         ix.close()
     from .archive import atomic_write  # lazy: PyYAML is not needed to search
 
-    meta = {"schema": SCHEMA_VERSION, "opencc": _opencc_version(), "averages": averages}
+    meta = {"schema": SCHEMA_VERSION, "opencc": opencc_version(), "averages": averages}
     atomic_write(index_dir(root) / _META, json.dumps(meta).encode())
     state = {"files": _files(root), "digests": dict(sorted(digests.items()))}
     atomic_write(index_dir(root) / _DIGESTS, json.dumps(state).encode())
@@ -267,7 +260,7 @@ def _files(root: Path) -> list[list[Any]]:
 def _known(root: Path) -> tuple[dict[str, str] | None, list[list[Any]] | None]:
     """The digests indexed and Whoosh's files then, or None when the index must be rebuilt."""
     meta = _meta(root)
-    if meta.get("schema") != SCHEMA_VERSION or meta.get("opencc") != _opencc_version():
+    if meta.get("schema") != SCHEMA_VERSION or meta.get("opencc") != opencc_version():
         return None, None
     try:
         state = json.loads((index_dir(root) / _DIGESTS).read_text(encoding="utf-8"))
@@ -294,7 +287,7 @@ def _create(root: Path) -> Any:
     ix = wix.create_in(str(folder), _schema(BigramAnalyzer(t2s_table())))
     from .archive import atomic_write
 
-    atomic_write(folder / _META, json.dumps({"schema": SCHEMA_VERSION, "opencc": _opencc_version()}).encode())
+    atomic_write(folder / _META, json.dumps({"schema": SCHEMA_VERSION, "opencc": opencc_version()}).encode())
     return ix
 
 

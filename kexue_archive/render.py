@@ -26,7 +26,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -326,14 +325,7 @@ def _fold_key() -> str:
     """
     from . import analysis  # the search module owns folding
 
-    return _digest(unicodedata.unidata_version, Path(analysis.__file__).read_bytes(), _opencc_version())
-
-
-def _opencc_version() -> str:
-    try:
-        return version("opencc")
-    except PackageNotFoundError:
-        return "unknown"
+    return _digest(unicodedata.unidata_version, Path(analysis.__file__).read_bytes(), analysis.opencc_version())
 
 
 def load_state(site: Path) -> dict[str, Any]:

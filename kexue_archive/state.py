@@ -167,38 +167,32 @@ class State:
                     days.add(md)
         return [sighting_from_json(text) for _, text in rows.values()], articles
 
-    def _rows(self, column: str, values: Iterable[str]) -> list[tuple[int, str, str, str | None, str | None]]:
-        values = sorted(values)
-        found: list[tuple[int, str, str, str | None, str | None]] = []
-        for i in range(0, len(values), 500):  # SQLite caps the number of parameters
-            chunk = values[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            query = f"SELECT id, article, json, title_key, md FROM sightings WHERE {column} IN ({marks})"
-            found += self.db.execute(query, chunk).fetchall()
+    def _where_in(self, select: str, column: str, values: Iterable[str]) -> list[Any]:
+        """Rows of ``select … WHERE column IN values``, in chunks: SQLite caps the number of parameters."""
+        ordered = sorted(values)
+        found: list[Any] = []
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i : i + 500]
+            found += self.db.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk).fetchall()
         return found
+
+    def _rows(self, column: str, values: Iterable[str]) -> list[tuple[int, str, str, str | None, str | None]]:
+        return self._where_in("SELECT id, article, json, title_key, md FROM sightings", column, values)
 
     def all_sightings(self) -> list[Sighting]:
         return [sighting_from_json(t) for (t,) in self.db.execute("SELECT json FROM sightings")]
 
-    def digests(self, ids: Iterable[str]) -> dict[str, str]:
-        ids = sorted(ids)
-        out: dict[str, str] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            out.update(self.db.execute(f"SELECT id, digest FROM articles WHERE id IN ({marks})", chunk).fetchall())
-        return out
+    def digests(self, ids: Iterable[str] | None = None) -> dict[str, str]:
+        """Record digests by id (of every article when ids is None)."""
+        if ids is None:
+            return dict(self.db.execute("SELECT id, digest FROM articles"))
+        return dict(self._where_in("SELECT id, digest FROM articles", "id", ids))
 
     def articles(self, ids: Iterable[str] | None = None) -> list[Article]:
         """Articles by id (all of them when ids is None), sorted by id."""
         if ids is None:
             return [article_from_json(t) for (t,) in self.db.execute("SELECT json FROM articles ORDER BY id")]
-        wanted = sorted(ids)
-        found = []
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            found += [article_from_json(t) for (t,) in self.db.execute(f"SELECT json FROM articles WHERE id IN ({marks})", chunk)]
+        found = [article_from_json(t) for (t,) in self._where_in("SELECT json FROM articles", "id", ids)]
         return sorted(found, key=lambda a: a.id)
 
     def summaries(self) -> list[tuple[str, str, str | None, str | None, int | None, str, str]]:

