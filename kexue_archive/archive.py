@@ -228,6 +228,20 @@ class Writer:
             self.removed += 1
 
 
+def sweep_temporaries(folder: Path) -> int:
+    """Delete the temporary files of writes a killed process never finished.
+
+    Only called by a build holding the lock, so no live writer owns any of them.
+    """
+    removed = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            if name.startswith(".") and name.endswith(".tmp"):
+                Path(parent, name).unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder and ``os.replace``.
 

@@ -74,6 +74,9 @@ def build(
     started = time.perf_counter()
     progress = progress or quietly
     with locked(root), State(root / ".cache" / "state.sqlite") as state:
+        for folder in (root, site):  # what a killed build was writing: never finished, never used
+            if folder is not None:
+                store.sweep_temporaries(folder)
         manifest = store.load_manifest(root)
         reread = full or manifest.reader_version != READER_VERSION  # readers changed: read every dump again
         trusted = not reread and state.meta("manifest") == manifest.digest and state.meta("merge") == str(MERGE_VERSION)

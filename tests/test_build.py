@@ -273,3 +273,15 @@ def test_new_merge_version_rebuilds_the_state(tmp_path: Path, monkeypatch: pytes
     again = build(SEEDS, root)
     assert again.new_dumps == 0 and again.change.generation == 1  # state rebuilt from the ledgers, nothing read
     assert snapshot(root) == full_snapshot
+
+
+def test_a_killed_writes_temporary_files_are_swept_by_the_next_build(tmp_path: Path, full_snapshot: dict[str, bytes]) -> None:
+    root, site = tmp_path / "archive", tmp_path / "site"
+    build(SEEDS, root)
+    stale = [root / "records" / ".0228877e64fe.yaml.4242.tmp", root / ".manifest.yaml.4242.tmp", site / "articles" / ".x.html.4242.tmp"]
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half a file")
+    build(SEEDS, root, site=site)
+    assert not [p for p in stale if p.exists()]
+    assert snapshot(root) == full_snapshot
