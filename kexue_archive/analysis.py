@@ -38,6 +38,8 @@ import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterator
 from functools import cache
+from itertools import count
+from operator import add
 from typing import Any
 
 #: CJK ideographs (with extensions and compatibility forms), kana, hangul, bopomofo.
@@ -247,30 +249,35 @@ class Token:
         self.stopped = False
 
 
-def index_terms(folded: str) -> Iterator[tuple[str, int]]:
-    """(term, position) pairs of folded text: CJK bigrams plus unigrams, words, symbols.
+def term_positions(folded: str) -> dict[str, list[int]]:
+    """Each index term of folded text with its positions: CJK bigrams plus unigrams, words, symbols.
 
     A CJK character takes one position (its unigram and the bigram starting at
     it share it); a word or symbol takes one; a run of white space between two
     tokens takes one too, with no term. So terms at consecutive positions were
     adjacent in the text, and a phrase query is an exact substring test for
-    any query without white space (see :func:`is_exact`).
+    any query without white space (see :func:`is_exact`). This is the whole
+    cost of analysing a document for the index, hence the flat loops.
     """
+    found: dict[str, list[int]] = {}
+    setdefault = found.setdefault
     pos, end = 0, -1
     for m in _compiled(TOKEN).finditer(folded):
-        if 0 <= end < m.start():
+        start, stop = m.span()
+        if 0 <= end < start:
             pos += 1  # the white space between the previous token and this one
-        end = m.end()
-        run = m.group("cjk")
-        if run is None:
-            yield m.group(), pos
+        end = stop
+        run = m.group()
+        if m.lastgroup != "cjk":
+            setdefault(run, []).append(pos)
             pos += 1
             continue
-        for i, c in enumerate(run):
-            yield c, pos
-            if i + 1 < len(run):
-                yield run[i:i + 2], pos
-            pos += 1
+        for p, term in zip(count(pos), run, strict=False):
+            setdefault(term, []).append(p)
+        for p, term in zip(count(pos), map(add, run, run[1:]), strict=False):
+            setdefault(term, []).append(p)
+        pos += len(run)
+    return found
 
 
 def query_terms(folded: str) -> list[str]:
@@ -303,14 +310,19 @@ def is_exact(folded: str) -> bool:
 
 
 class BigramAnalyzer(Folder):
-    """Whoosh analyzer: fold, then :func:`index_terms`. Whoosh calls it with keyword options."""
+    """Whoosh analyzer: fold, then :func:`term_positions`. Whoosh calls it with keyword options."""
 
     def __call__(self, value: str, positions: bool = False, start_pos: int = 0, **_: Any) -> Iterator[Token]:
         token = Token()
-        for text, pos in index_terms(self.fold(value)):
+        pairs = ((pos, text) for text, positions in term_positions(self.fold(value)).items() for pos in positions)
+        for pos, text in sorted(pairs):
             token.text = text
             token.pos = start_pos + pos
             yield token
+
+    def term_positions(self, value: str) -> dict[str, list[int]]:
+        """:func:`term_positions` of the folded ``value``: what the index's format asks for."""
+        return term_positions(self.fold(value))
 
     def has_morph(self) -> bool:
         return False

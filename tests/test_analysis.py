@@ -18,13 +18,14 @@ from kexue_archive.analysis import (
     Folder,
     default_folder,
     fold,
-    index_terms,
+    is_cjk,
     is_exact,
     is_word_char,
     query_terms,
     query_tokens,
     segments,
     t2s_table,
+    term_positions,
 )
 from kexue_archive.query import occurs
 
@@ -89,6 +90,12 @@ def test_fold_commutes_with_concatenation(a: str, b: str, c: str) -> None:
     assert fold(a + b + c) == fold(a) + fold(b) + fold(c)
 
 
+
+def _pairs(folded: str) -> list[tuple[str, int]]:
+    """term_positions as (term, position) pairs in text order, a unigram before its bigram."""
+    found = term_positions(folded)
+    return sorted(((t, p) for t, ps in found.items() for p in ps), key=lambda tp: (tp[1], len(tp[0]) if is_cjk(tp[0][0]) else 0))
+
 def _phrase_match(terms: list[str], indexed: list[tuple[str, int]]) -> bool:
     """What Whoosh's phrase query does: the terms at consecutive positions somewhere."""
     positions: dict[str, set[int]] = {}
@@ -100,7 +107,7 @@ def _phrase_match(terms: list[str], indexed: list[tuple[str, int]]) -> bool:
 
 @settings(max_examples=400)
 @given(texts, st.data())
-def test_index_terms_contain_every_occurrence(text: str, data: st.DataObject) -> None:
+def test_term_positions_contain_every_occurrence(text: str, data: st.DataObject) -> None:
     """Superset: a query occurring in the text always matches the phrase of its terms."""
     folded = fold(text)
     if not folded.strip():
@@ -110,7 +117,7 @@ def test_index_terms_contain_every_occurrence(text: str, data: st.DataObject) ->
     needle = folded[i:j].strip()
     if not needle or not occurs(needle, folded):
         return
-    indexed = list(index_terms(folded))
+    indexed = _pairs(folded)
     for terms in segments(needle):  # one phrase per white-space-separated part
         assert _phrase_match(terms, indexed)
 
@@ -121,7 +128,7 @@ def test_exact_queries_match_exactly(text: str, query: str) -> None:
     """Where is_exact says so (no white space), the index alone decides: phrase match <=> substring."""
     folded, needle = fold(text), fold(query).strip()
     if needle and is_exact(needle):
-        assert _phrase_match(query_terms(needle), list(index_terms(folded))) == occurs(needle, folded)
+        assert _phrase_match(query_terms(needle), _pairs(folded)) == occurs(needle, folded)
 
 
 @given(texts)
@@ -140,7 +147,7 @@ def test_query_tokens_on_every_bmp_character() -> None:
 
 
 def test_cjk_runs_give_bigrams_and_unigrams_latin_words_whole() -> None:
-    terms = list(index_terms(fold("用LoRA微调，GPT-4的熵")))
+    terms = _pairs(fold("用LoRA微调，GPT-4的熵"))
     assert terms == [
         ("用", 0), ("lora", 1), ("微", 2), ("微调", 2), ("调", 3), (",", 4), ("gpt", 5), ("-", 6), ("4", 7),
         ("的", 8), ("的熵", 8), ("熵", 9),
@@ -150,7 +157,7 @@ def test_cjk_runs_give_bigrams_and_unigrams_latin_words_whole() -> None:
     assert query_terms("微调lora") == ["微调", "调", "lora"]  # the run's last character keeps positions consecutive
     assert is_exact("扩散模型") and is_exact("lora") and is_exact("熵") and is_exact("$")
     assert is_exact("lora微调") and is_exact("gpt-4") and not is_exact("生成 函数")
-    spaced = list(index_terms("gpt - 4 的 熵"))
+    spaced = _pairs("gpt - 4 的 熵")
     assert spaced == [("gpt", 0), ("-", 2), ("4", 4), ("的", 6), ("熵", 8)]  # white space leaves a gap
     assert is_word_char("a") and is_word_char("7") and not is_word_char("熵") and not is_word_char("_")
 

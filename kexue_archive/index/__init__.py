@@ -30,17 +30,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .analysis import BigramAnalyzer, Folder, opencc_version, t2s_table
-from .errors import UserError
-from .matching import Evaluator
-from .query import DEFAULT_FIELDS, And, Atom, parse, positive_atoms
-from .snippets import Snippet, highlight_spans, snippet
+from ..analysis import BigramAnalyzer, Folder, opencc_version, t2s_table
+from ..errors import UserError
+from ..matching import Evaluator
+from ..query import DEFAULT_FIELDS, And, Atom, parse, positive_atoms
+from ..snippets import Snippet, highlight_spans, snippet
 
 if TYPE_CHECKING:
-    from .records import Article
+    from ..records import Article
 
 #: Bump when the schema, the analyzer or the folding changes: older indexes are rebuilt.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "date", "readers")
 TEXT_FIELDS = ("title", "excerpt", "math", "author")
@@ -134,16 +134,22 @@ def _unused(*_: Any, **__: Any) -> None:
 def _schema(analyzer: BigramAnalyzer) -> Any:
     _load_whoosh()
     from whoosh import fields as f
+    from whoosh.columns import NumericColumn
 
-    text = {"analyzer": analyzer, "stored": True, "phrase": True}
+    from .segments import TermPositions
+
+    def text(boost: float = 1.0) -> Any:
+        field = f.TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=boost)
+        field.format = TermPositions(field_boost=boost)  # Whoosh's Positions, fed in one call per value
+        return field
+
     return f.Schema(
         id=f.ID(stored=True, unique=True, sortable=True),
-        title=f.TEXT(field_boost=TITLE_BOOST, **text), excerpt=f.TEXT(**text), math=f.TEXT(**text),
-        author=f.TEXT(**text), date=f.STORED(), readers=f.STORED(),
+        title=text(TITLE_BOOST), excerpt=text(), math=text(), author=text(), date=f.STORED(), readers=f.STORED(),
         year=f.NUMERIC(int, bits=32), day=f.NUMERIC(int, bits=32),
-        date_rank=f.NUMERIC(int, bits=64, sortable=True), readers_rank=f.NUMERIC(int, bits=64, sortable=True),
-        # BM25's document lengths, in characters: a column lookup is 3x cheaper than Whoosh's doc_field_length
-        **{f"{name}_len": f.NUMERIC(int, bits=32, sortable=True) for name in TEXT_FIELDS},
+        # Only read as columns (sorting, BM25's lengths in characters), never searched: not indexed
+        date_rank=f.COLUMN(NumericColumn("q")), readers_rank=f.COLUMN(NumericColumn("q")),
+        **{f"{name}_len": f.COLUMN(NumericColumn("i")) for name in TEXT_FIELDS},
     )
 
 
@@ -229,7 +235,7 @@ def update(
         averages = _averages(ix)
     finally:
         ix.close()
-    from .archive import atomic_write  # lazy: PyYAML is not needed to search
+    from ..archive import atomic_write  # lazy: PyYAML is not needed to search
 
     meta = {"schema": SCHEMA_VERSION, "opencc": opencc_version(), "averages": averages}
     atomic_write(index_dir(root) / _META, json.dumps(meta).encode())
@@ -285,15 +291,17 @@ def _create(root: Path) -> Any:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     ix = wix.create_in(str(folder), _schema(BigramAnalyzer(t2s_table())))
-    from .archive import atomic_write
+    from ..archive import atomic_write
 
     atomic_write(folder / _META, json.dumps({"schema": SCHEMA_VERSION, "opencc": opencc_version()}).encode())
     return ix
 
 
 def _write(ix: Any, docs: Iterable[dict[str, Any]], removed: Iterable[str], *, fresh: bool) -> None:
+    from .segments import FastSegmentWriter
+
     # compound=False: opening a compound segment copies it whole into memory (BytesIO), 60 ms at 10k
-    writer = ix.writer(limitmb=256, compound=False)
+    writer = FastSegmentWriter(ix, compound=False)
     try:
         for gone in removed:
             writer.delete_by_term("id", gone)
