@@ -1,22 +1,23 @@
 """A parsed query evaluated over the index's postings: exact document sets, BM25F, ranking.
 
-Works on any reader with Whoosh's ``IndexReader`` interface (postings,
-frequencies, field lengths, columns, stored fields) and imports nothing from
-Whoosh: ``index`` opens the reader and hands it over.
+Imports nothing from Whoosh: ``index`` hands over the open reader (stored
+fields, document counts) and three functions reading it fast: a term's whole
+posting list, a posting's positions, a numeric column.
 
-Why not Whoosh's own Phrase query and collectors: they build a span object
-per position and call several Python methods per matching document, about
-ten times the work done here, where one leapfrog over the posting lists
-yields both the exact set and each document's match counts, from which the
-score is computed directly (BM25F: per field, summed over fields and terms).
+Why not Whoosh's own Phrase query and collectors, or even its matchers: they
+make several Python calls per posting and per position. Here a term's posting
+list is read a block at a time, a phrase's documents are the intersection of
+its terms' document sets (in C), and positions are looked at only in those
+documents; each document's match counts give the score directly (BM25F: per
+field, summed over fields and terms).
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from .analysis import Folder, is_exact, query_terms, segments
 from .query import And, Atom, Node, Not, Or, occurs, positive_atoms
@@ -24,15 +25,34 @@ from .query import And, Atom, Node, Not, Or, occurs, positive_atoms
 K1, B = 1.2, 0.75
 
 
+class PostingList(Protocol):
+    """A term's postings in document order (``index.segments.PostingList``)."""
+
+    @property
+    def ids(self) -> list[int]: ...
+    @property
+    def weights(self) -> list[float]: ...
+    @property
+    def values(self) -> list[bytes]: ...
+
+
+PostingLists = Callable[[str, str], PostingList]
+ShiftedPositions = Callable[[bytes, int], frozenset[int]]
+
+
 class Evaluator:
     """One query against one reader."""
 
     def __init__(
         self, reader: Any, folder: Folder, default_fields: Sequence[str], boosts: Mapping[str, float],
-        averages: dict[str, float] | None = None,
+        averages: dict[str, float] | None = None, *, lists: PostingLists, shifted: ShiftedPositions,
+        column: Callable[[str], Sequence[Any]],
     ) -> None:
-        """``averages``: mean field lengths, kept by the caller for as long as ``reader`` is unchanged."""
+        """``averages``: mean field lengths, kept by the caller for as long as ``reader`` is unchanged;
+        ``lists(field, term)``: a term's whole posting list; ``shifted(value, k)``: a value's positions
+        minus k; ``column(name)``: a numeric column, every document's value."""
         self.r, self.folder, self.default_fields, self.boosts = reader, folder, tuple(default_fields), boosts
+        self.lists, self.shifted, self.column = lists, shifted, column
         self._matches: dict[tuple[str, str], dict[int, float]] = {}
         self._folded: dict[tuple[int, str], str] = {}
         self._all: set[int] | None = None
@@ -48,13 +68,13 @@ class Evaluator:
         if sort == "relevance":
             keys = {d: (d not in in_title, -round(scores.get(d, 0.0), 9)) for d in docs}
         else:
-            column = self.r.column_reader("date_rank" if sort == "date" else "readers_rank")
+            column = self.column("date_rank" if sort == "date" else "readers_rank")
             keys = {d: (column[d], 0.0) for d in docs}
         return len(docs), [(d, scores.get(d, 0.0)) for d in self.best(keys, limit)]
 
     def best(self, keys: dict[int, tuple[Any, float]], limit: int) -> list[int]:
         """The ``limit`` smallest keys, ties broken by id (looked up only for the documents that tie)."""
-        ids = self.r.column_reader("id")
+        ids = self.column("id")
         top = heapq.nsmallest(limit, keys, key=keys.__getitem__)
         if len(top) < limit:
             return sorted(top, key=lambda d: (keys[d], ids[d]))
@@ -104,41 +124,30 @@ class Evaluator:
         return self._term(field, terms[0]) if len(terms) == 1 else self._phrase(field, terms)
 
     def _term(self, field: str, term: str) -> dict[int, float]:
-        if (field, term) not in self.r:
-            return {}
-        m, found = self.r.postings(field, term), {}
-        while m.is_active():
-            found[m.id()] = m.weight()  # occurrences x field boost
-            m.next()
-        return found
+        found = self.lists(field, term)
+        return dict(zip(found.ids, found.weights, strict=True))  # occurrences x field boost
 
     def _phrase(self, field: str, terms: list[str]) -> dict[int, float]:
-        """Documents with ``terms`` at consecutive positions: leapfrog the postings, rarest first."""
-        if any((field, t) not in self.r for t in terms):
-            return {}
-        order = sorted(range(len(terms)), key=lambda k: self.r.doc_frequency(field, terms[k]))
-        ms = [(k, self.r.postings(field, terms[k])) for k in order]
-        lead, boost, found = ms[0][1], self.boosts.get(field, 1.0), {}
-        while lead.is_active():
-            target = lead.id()
-            for _, m in ms[1:]:
-                if m.is_active() and m.id() < target:
-                    m.skip_to(target)
-            if not all(m.is_active() for _, m in ms[1:]):
-                break
-            ahead = max(m.id() for _, m in ms)
-            if ahead != target:
-                lead.skip_to(ahead)
-                continue
-            starts = {p - ms[0][0] for p in lead.value_as("positions")}
-            for k, m in ms[1:]:
-                starts &= {p - k for p in m.value_as("positions")}
+        """Documents with ``terms`` at consecutive positions: the documents having every term
+        (set intersection, in C), then, in each, the starts that every term's positions allow."""
+        values = []
+        for term in terms:
+            found = self.lists(field, term)
+            if not found.ids:
+                return {}
+            values.append(dict(zip(found.ids, found.values, strict=True)))
+        order = sorted(range(len(terms)), key=lambda k: len(values[k]))
+        common = set(values[order[0]]).intersection(*(values[k] for k in order[1:]))
+        boost, shifted, found_at = self.boosts.get(field, 1.0), self.shifted, {}
+        for d in common:
+            starts = shifted(values[order[0]][d], order[0])
+            for k in order[1:]:
+                starts = starts & shifted(values[k][d], k)
                 if not starts:
                     break
-            if starts:
-                found[target] = len(starts) * boost
-            lead.next()
-        return found
+            else:
+                found_at[d] = len(starts) * boost
+        return found_at
 
     def folded(self, docnum: int, field: str) -> str:
         key = (docnum, field)
@@ -152,7 +161,7 @@ class Evaluator:
         """Mean characters of ``field``: Whoosh keeps token totals, our lengths are characters."""
         key = f"{field}_len"
         if key not in self._averages:
-            total = sum(self.r.column_reader(key))
+            total = sum(self.column(key))
             self._averages[key] = total / max(1, self.r.doc_count_all())
         return self._averages[key]
 
@@ -169,7 +178,7 @@ class Evaluator:
                 if field == "title":
                     in_title.update(d for d in found if d in docs)
                 idf = math.log(1 + (n - len(found) + 0.5) / (len(found) + 0.5))
-                lengths = self.r.column_reader(f"{field}_len")
+                lengths = self.column(f"{field}_len")
                 average = max(1.0, self.average_length(field))
                 for d, tf in found.items():
                     if d in docs:

@@ -27,6 +27,7 @@ import pickle
 import shutil
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -44,6 +45,8 @@ SCHEMA_VERSION = 4
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "date", "readers")
 TEXT_FIELDS = ("title", "excerpt", "math", "author")
+#: Columns of numbers only (ranks, lengths): read whole by ``segments.numeric_column``.
+NUMERIC_COLUMNS = ("date_rank", "readers_rank", *(f"{name}_len" for name in TEXT_FIELDS))
 _META, _DIGESTS = "kexue-index.json", "digests.json"
 #: What reading a damaged index raises (files cut short, overwritten, foreign).
 _UNREADABLE = (OSError, EOFError, struct.error, pickle.UnpicklingError, UnicodeDecodeError)
@@ -148,8 +151,7 @@ def _schema(analyzer: BigramAnalyzer) -> Any:
         title=text(TITLE_BOOST), excerpt=text(), math=text(), author=text(), date=f.STORED(), readers=f.STORED(),
         year=f.NUMERIC(int, bits=32), day=f.NUMERIC(int, bits=32),
         # Only read as columns (sorting, BM25's lengths in characters), never searched: not indexed
-        date_rank=f.COLUMN(NumericColumn("q")), readers_rank=f.COLUMN(NumericColumn("q")),
-        **{f"{name}_len": f.COLUMN(NumericColumn("i")) for name in TEXT_FIELDS},
+        **{name: f.COLUMN(NumericColumn("q" if name.endswith("_rank") else "i")) for name in NUMERIC_COLUMNS},
     )
 
 
@@ -325,7 +327,8 @@ def search(
     if sort not in SORTS or limit < 1:
         raise UserError(f"bad search options: sort={sort!r}, limit={limit}", f"sort is one of {', '.join(SORTS)}; limit >= 1")
     filters = _filters(year, since, until)
-    searcher, folder, averages = _searcher(root)
+    opened = _searcher(root)
+    searcher, folder = opened.searcher, opened.folder
     try:
         node = parse(query, folder.fold)
         if author is not None:
@@ -334,7 +337,13 @@ def search(
             node = And((node, Atom(folder.fold(author).strip(), ("author",))))
         if not searcher.doc_count_all():
             return Results(0, ())  # an archive with no records: nothing can match (Whoosh's empty reader has no columns)
-        evaluator = Evaluator(searcher.reader(), folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, averages)
+        from .segments import posting_list, shifted_positions
+
+        reader = searcher.reader()
+        evaluator = Evaluator(
+            reader, folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, opened.averages,
+            lists=partial(posting_list, reader), shifted=shifted_positions, column=opened.column,
+        )
         within = None
         for f in filters:
             within = set(searcher.docs_for_query(f)) & (within if within is not None else evaluator.all_docs())
@@ -356,17 +365,35 @@ def _raised_in_whoosh(exc: BaseException) -> bool:
     return tb is not None and f"{os.sep}whoosh{os.sep}" in tb.tb_frame.f_code.co_filename
 
 
+class _Opened:
+    """An open searcher with what searches keep of it: its analyzer (the folding the index
+    was built with), field statistics and the numeric columns read so far."""
+
+    def __init__(self, files: list[list[Any]], searcher: Any, folder: Folder, averages: dict[str, float]) -> None:
+        self.files, self.searcher, self.folder, self.averages = files, searcher, folder, averages
+        self.columns: dict[str, Sequence[Any]] = {}
+
+    def column(self, name: str) -> Sequence[Any]:
+        """A column's values by document number: numeric columns read whole, others through Whoosh
+        (whose reader of the ``id`` column loads its offset table once, here, not once per search)."""
+        if name not in self.columns:
+            from .segments import numeric_column
+
+            reader = self.searcher.reader()
+            self.columns[name] = numeric_column(reader, name) if name in NUMERIC_COLUMNS else reader.column_reader(name)
+        return self.columns[name]
+
+
 #: Searchers kept open between searches in one process, by index folder, with
 #: Whoosh's files as they were when opened: reused while those are unchanged.
-_SEARCHERS: dict[str, tuple[list[list[Any]], Any, Folder, dict[str, float]]] = {}
+_SEARCHERS: dict[str, _Opened] = {}
 
 
-def _searcher(root: Path) -> tuple[Any, Folder, dict[str, float]]:
-    """An open searcher, its analyzer (the folding the index was built with), and a cache of field statistics."""
+def _searcher(root: Path) -> _Opened:
     key, files = str(index_dir(root).resolve()), _files(root)
     cached = _SEARCHERS.get(key)
-    if cached is not None and cached[0] == files and _meta(root).get("schema") == SCHEMA_VERSION:
-        return cached[1:]
+    if cached is not None and cached.files == files and _meta(root).get("schema") == SCHEMA_VERSION:
+        return cached
     _forget(root)
     ix = _open(root)
     if ix is None:
@@ -377,14 +404,14 @@ def _searcher(root: Path) -> tuple[Any, Folder, dict[str, float]]:
         if not isinstance(exc, _UNREADABLE) and not _raised_in_whoosh(exc):
             raise  # our own bug: let it show
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
-    _SEARCHERS[key] = (files, searcher, ix.schema["title"].analyzer, dict(_meta(root).get("averages") or {}))
-    return _SEARCHERS[key][1:]
+    _SEARCHERS[key] = _Opened(files, searcher, ix.schema["title"].analyzer, dict(_meta(root).get("averages") or {}))
+    return _SEARCHERS[key]
 
 
 def _forget(root: Path) -> None:
     cached = _SEARCHERS.pop(str(index_dir(root).resolve()), None)
     if cached is not None:
-        cached[1].close()
+        cached.searcher.close()
 
 
 def _filters(year: int | None, since: str | None, until: str | None) -> list[Any]:
