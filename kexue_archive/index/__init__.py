@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from ..records import Article
 
 #: Bump when the schema, the analyzer or the folding changes: older indexes are rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 TITLE_BOOST = 3.0
 SORTS = ("relevance", "date", "readers")
 TEXT_FIELDS = ("title", "excerpt", "math", "author")
