@@ -233,7 +233,7 @@ def update(
     removed = sorted(set(known) - set(digests))
     try:
         if changed or removed:
-            _write(ix, (_document(a) for a in load(changed)), removed, fresh=rebuilt)
+            _write(ix, [_document(a) for a in load(changed)], removed, fresh=rebuilt)
         averages = _averages(ix)
     finally:
         ix.close()
@@ -253,7 +253,9 @@ def _averages(ix: Any) -> dict[str, float]:
         docs = reader.doc_count_all()
         if not docs:  # an archive with no records yet: Whoosh's empty reader has no columns
             return {f"{name}_len": 0.0 for name in TEXT_FIELDS}
-        return {f"{name}_len": sum(reader.column_reader(f"{name}_len")) / docs for name in TEXT_FIELDS}
+        from .segments import numeric_column
+
+        return {f"{name}_len": sum(numeric_column(reader, f"{name}_len")) / docs for name in TEXT_FIELDS}
 
 
 def _files(root: Path) -> list[list[Any]]:
@@ -299,16 +301,18 @@ def _create(root: Path) -> Any:
     return ix
 
 
-def _write(ix: Any, docs: Iterable[dict[str, Any]], removed: Iterable[str], *, fresh: bool) -> None:
-    from .segments import FastSegmentWriter
+def _write(ix: Any, docs: list[dict[str, Any]], removed: Iterable[str], *, fresh: bool) -> None:
+    from .segments import FastSegmentWriter, write_new
 
-    # compound=False: opening a compound segment copies it whole into memory (BytesIO), 60 ms at 10k
-    writer = FastSegmentWriter(ix, compound=False)
+    if fresh:
+        write_new(ix, docs)
+        return
+    writer = FastSegmentWriter(ix)
     try:
         for gone in removed:
             writer.delete_by_term("id", gone)
         for doc in docs:
-            (writer.add_document if fresh else writer.update_document)(**doc)
+            writer.update_document(**doc)
     except BaseException:
         writer.cancel()
         raise
