@@ -31,10 +31,11 @@ from __future__ import annotations
 import os
 import pickle
 import random
+import signal
 import sys
 import zlib
 from array import array
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from itertools import accumulate, chain, islice, repeat
 from operator import lt, sub
@@ -47,8 +48,8 @@ from whoosh.writing import SegmentWriter
 
 #: zlib level of posting blocks: 1 compresses them ~1.5x faster than Whoosh's 3, ~5% larger.
 COMPRESSION = 1
-#: Fewer new documents than this are written by one process (a fork costs ~20 ms).
-PARALLEL_MIN = 500
+#: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~100 ms).
+PARALLEL_MIN = 200
 #: Fixed, not HIGHEST_PROTOCOL, so a newer Python writes the same index (and any Python 3 reads it).
 PICKLE_PROTOCOL = 4
 
@@ -237,12 +238,13 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh is untyp
         self._added = True
         self.docnum += 1
 
-    def commit_with(self, others: list[Any]) -> None:
-        """Commit this writer's new segment together with ``others`` (written by other processes), unmerged."""
+    def commit_with(self, others: Callable[[], list[Any]]) -> None:
+        """Finish this writer's new segment, then commit it with the segments ``others()`` returns
+        (written meanwhile by other processes), all unmerged."""
         self._check_state()
-        segments = self._merge_segments(None, False, False) + others  # merge=False: the segments as they are
-        segments.append(self._finalize_segment())
-        self._commit_toc(segments)
+        segments = self._merge_segments(None, False, False)  # merge=False: the segments as they are
+        own = self._finalize_segment()
+        self._commit_toc([*segments, *others(), own])
         self._finish()
 
     def _flush_segment(self) -> None:
@@ -279,7 +281,8 @@ def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
     child writes the second half as a segment of its own while this process
     writes the first, then one commit lists both (Whoosh's multi-segment
     layout; ``MpWriter`` does the same but pickles every document to its
-    workers). If the child fails, this process writes its half too.
+    workers). This process finishes its own segment before it waits for the
+    child's. If the child fails, this process writes the child's half too.
     """
     split = len(docs) // 2 if len(docs) >= PARALLEL_MIN and hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else len(docs)
     child = _fork_segment(ix, docs[split:]) if split < len(docs) else None
@@ -287,14 +290,13 @@ def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
     try:
         for doc in docs[:split]:
             writer.add_document(**doc)
-        others = _collect(child) if child is not None else []
-        if child is not None and not others:
-            for doc in docs[split:]:  # the child failed: its half is written here after all
-                writer.add_document(**doc)
     except BaseException:
         writer.cancel()
+        if child is not None:
+            os.kill(child[0], signal.SIGKILL)
+            os.waitpid(child[0], 0)
         raise
-    writer.commit_with(others)
+    writer.commit_with(lambda: _collect(child, ix, docs[split:]) if child is not None else [])
 
 
 def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
@@ -319,13 +321,17 @@ def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
         os._exit(status)
 
 
-def _collect(child: tuple[int, int]) -> list[Any]:
-    """The segment the child wrote, or [] if it failed (its stray files go with the next commit)."""
+def _collect(child: tuple[int, int], ix: Any, docs: Sequence[dict[str, Any]]) -> list[Any]:
+    """The segment the child wrote; if it failed after all, a segment of its documents written here."""
     pid, read_end = child
     with os.fdopen(read_end, "rb") as pipe:
         data = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    return [pickle.loads(data)] if status == 0 and data else []
+    if os.waitpid(pid, 0)[1] == 0 and data:
+        return [pickle.loads(data)]
+    writer = FastSegmentWriter(ix, _lk=False)  # the lock is held by the writer committing
+    for doc in docs:
+        writer.add_document(**doc)
+    return [writer._finalize_segment()]
 
 
 # -- reading ------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""How the index writes and reads Whoosh segments (kexue_archive/index/segments.py).
+
+The recall tests in test_index.py run over indexes written this way; these
+check what they cannot see: the two-process write against a one-process one,
+a child that fails, updates and deletions spread over several segments, and
+that stock Whoosh reads what we write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from search_truth import matching, sample_queries
+
+from kexue_archive import index
+from kexue_archive.archive import load_articles
+from kexue_archive.index import segments
+from kexue_archive.records import Article
+
+ALL = 10**6
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Article]]:
+    """An archive of 300 generated articles (bench/corpus.py) built by the real build: its index has two segments."""
+    from bench.corpus import generate
+    from kexue_archive.build import build
+
+    base = tmp_path_factory.mktemp("segments")
+    generate(300, base / "seeds", seed=5)
+    build(base / "seeds", base / "archive")
+    return base / "archive", load_articles(base / "archive")
+
+
+def _results(root: Path, queries: list[str]) -> list[tuple[int, list[tuple[str, float]]]]:
+    found = []
+    for q in queries:
+        r = index.search(root, q, limit=ALL)
+        found.append((r.total, [(h.id, h.score) for h in r.hits]))
+    return found
+
+
+def _queries(articles: list[Article]) -> list[str]:
+    samples = sample_queries(articles, seed=11, per_kind=6)
+    return [q for terms in samples.values() for q in terms] + ["熵", "模型 -扩散", "概率 OR 梯度", "title:漫谈"]
+
+
+def _segment_count(root: Path) -> int:
+    return len(list((root / "index").glob("*.trm")))
+
+
+def test_a_fresh_index_is_two_segments_ranked_as_one(corpus: tuple[Path, list[Article]], tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    root, articles = corpus
+    assert len(articles) >= segments.PARALLEL_MIN and _segment_count(root) == 2
+    one = tmp_path / "one"
+    one.mkdir()
+    monkeypatch.setattr(segments, "PARALLEL_MIN", len(articles) + 1)
+    index.index_articles(one, articles, full=True)
+    assert _segment_count(one) == 1
+    queries = _queries(articles)
+    assert _results(root, queries) == _results(one, queries)  # same hits, same scores, same order
+
+
+def test_a_failed_child_leaves_its_half_to_the_parent(corpus: tuple[Path, list[Article]], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    _, articles = corpus
+    parent, add = os.getpid(), segments.FastSegmentWriter.add_document
+
+    def failing_in_the_child(self: segments.FastSegmentWriter, **fields: object) -> None:
+        if os.getpid() != parent:
+            raise RuntimeError("the child dies")
+        add(self, **fields)
+
+    monkeypatch.setattr(segments.FastSegmentWriter, "add_document", failing_in_the_child)
+    index.index_articles(tmp_path, articles, full=True)
+    for q in ("的", "模型", "lora"):
+        assert {h.id for h in index.search(tmp_path, q, limit=ALL).hits} == matching(articles, q), q
+
+
+def test_updates_and_deletions_across_segments(corpus: tuple[Path, list[Article]], tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    shutil.copytree(corpus[0], root)
+    articles = corpus[1]
+    edited = [dataclasses.replace(a, title=f"改过的标题Qwxz{k}") if k % 7 == 0 else a for k, a in enumerate(articles)]
+    kept = [a for k, a in enumerate(edited) if k % 11 != 5]  # some removed from each segment
+    result = index.index_articles(root, kept)
+    assert not result.rebuilt and result.removed == len(articles) - len(kept) and result.updated > 0
+    for q in ("qwxz", "的", "模型", "扩散模型", "title:漫谈"):
+        fields = ["title"] if q.startswith("title:") else None
+        expected = matching(kept, q.removeprefix("title:"), fields) if fields else matching(kept, q)
+        assert {h.id for h in index.search(root, q, limit=ALL).hits} == expected, q
+
+
+def test_stock_whoosh_reads_our_segments(corpus: tuple[Path, list[Article]]) -> None:
+    """Our format and blocks are Whoosh's files: its own searcher and phrase query agree with ours."""
+    from whoosh import index as wix
+    from whoosh.query import Phrase, Term
+
+    from kexue_archive.analysis import query_terms
+
+    root, articles = corpus
+    with wix.open_dir(str(root / "index")).searcher() as s:
+        for word in ("扩散模型", "注意力机制", "梯度", "lora"):
+            terms = query_terms(word)
+            q = Term("excerpt", terms[0]) if len(terms) == 1 else Phrase("excerpt", terms)
+            stock = {s.stored_fields(d)["id"] for d in s.docs_for_query(q)}
+            assert stock == matching(articles, word, ["excerpt"]), word
+
+
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=40).map(sorted))
+def test_positions_round_trip(positions: list[int]) -> None:
+    value = segments.encode_positions(positions)
+    assert segments.decode_positions(value) == positions
+    assert segments.shifted_positions(value, 3) == frozenset(p - 3 for p in positions)
+    fmt = segments.TermPositions()
+    assert fmt.decode_frequency(value) == len(positions) and fmt.decode_positions(value) == positions
