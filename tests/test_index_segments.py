@@ -20,7 +20,7 @@ from search_truth import matching, sample_queries
 
 from kexue_archive import index
 from kexue_archive.archive import load_articles
-from kexue_archive.index import segments
+from kexue_archive.index import segments, writer
 from kexue_archive.records import Article
 
 ALL = 10**6
@@ -58,10 +58,10 @@ def _segment_count(root: Path) -> int:
 def test_a_fresh_index_is_two_segments_ranked_as_one(corpus: tuple[Path, list[Article]], tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     root, articles = corpus
-    assert len(articles) >= segments.PARALLEL_MIN and _segment_count(root) == 2
+    assert len(articles) >= writer.PARALLEL_MIN and _segment_count(root) == 2
     one = tmp_path / "one"
     one.mkdir()
-    monkeypatch.setattr(segments, "PARALLEL_MIN", len(articles) + 1)
+    monkeypatch.setattr(writer, "PARALLEL_MIN", len(articles) + 1)
     index.index_articles(one, articles, full=True)
     assert _segment_count(one) == 1
     queries = _queries(articles)
@@ -71,14 +71,14 @@ def test_a_fresh_index_is_two_segments_ranked_as_one(corpus: tuple[Path, list[Ar
 def test_a_failed_child_leaves_its_half_to_the_parent(corpus: tuple[Path, list[Article]], tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     _, articles = corpus
-    parent, add = os.getpid(), segments.FastSegmentWriter.add_document
+    parent, add = os.getpid(), writer.FastSegmentWriter.add_document
 
-    def failing_in_the_child(self: segments.FastSegmentWriter, **fields: object) -> None:
+    def failing_in_the_child(self: writer.FastSegmentWriter, **fields: object) -> None:
         if os.getpid() != parent:
             raise RuntimeError("the child dies")
         add(self, **fields)
 
-    monkeypatch.setattr(segments.FastSegmentWriter, "add_document", failing_in_the_child)
+    monkeypatch.setattr(writer.FastSegmentWriter, "add_document", failing_in_the_child)
     index.index_articles(tmp_path, articles, full=True)
     for q in ("的", "模型", "lora"):
         assert {h.id for h in index.search(tmp_path, q, limit=ALL).hits} == matching(articles, q), q
@@ -118,6 +118,5 @@ def test_stock_whoosh_reads_our_segments(corpus: tuple[Path, list[Article]]) -> 
 def test_positions_round_trip(positions: list[int]) -> None:
     value = segments.encode_positions(positions)
     assert segments.decode_positions(value) == positions
-    assert segments.shifted_positions(value, 3) == frozenset(p - 3 for p in positions)
     fmt = segments.TermPositions()
     assert fmt.decode_frequency(value) == len(positions) and fmt.decode_positions(value) == positions

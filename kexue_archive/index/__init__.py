@@ -94,8 +94,8 @@ class IndexResult(NamedTuple):
 
 # -- importing Whoosh ------------------------------------------------------------------
 
-def _load_whoosh() -> None:
-    """Import the parts of Whoosh we use, without two imports it makes and we never use.
+def _load_whoosh(*modules: str) -> None:
+    """Import Whoosh's ``modules`` (by default what opening an index needs), without three imports it makes that we never use.
 
     whoosh-reloaded 2.7.5 imports the ``cached_property`` package (which
     imports asyncio: ~35 ms) for one property, ``urllib.request`` (~25 ms)
@@ -104,10 +104,14 @@ def _load_whoosh() -> None:
     Together they were over a third of a cold ``search``. While Whoosh is imported, ``functools.cached_property``
     (the standard-library equivalent) and a stub stand in for them; the stand-ins
     are then taken out of ``sys.modules``, so any later import gets the real ones.
+    A search imports ``whoosh.query`` and ``whoosh.searching`` only for date filters.
     """
+    import importlib
     import sys
 
-    if "whoosh.searching" in sys.modules:
+    # whoosh.reading (which imports cached_property) comes with the codec our segments module uses
+    wanted = [m for m in modules or ("whoosh.index", "whoosh.codec.whoosh3") if m not in sys.modules]
+    if not wanted:
         return
     import functools
     import types
@@ -119,9 +123,8 @@ def _load_whoosh() -> None:
     added = [name for name in stand_ins if name not in sys.modules]
     sys.modules.update({name: stand_ins[name] for name in added})
     try:
-        import whoosh.index
-        import whoosh.query
-        import whoosh.searching  # noqa: F401  # imported for its side effect: loaded once, here
+        for module in wanted:
+            importlib.import_module(module)
     finally:
         for name in added:
             if sys.modules.get(name) is stand_ins[name]:
@@ -302,7 +305,7 @@ def _create(root: Path) -> Any:
 
 
 def _write(ix: Any, docs: list[dict[str, Any]], removed: Iterable[str], *, fresh: bool) -> None:
-    from .segments import FastSegmentWriter, write_new
+    from .writer import FastSegmentWriter, write_new
 
     if fresh:
         write_new(ix, docs)
@@ -331,29 +334,28 @@ def search(
     if sort not in SORTS or limit < 1:
         raise UserError(f"bad search options: sort={sort!r}, limit={limit}", f"sort is one of {', '.join(SORTS)}; limit >= 1")
     filters = _filters(year, since, until)
-    opened = _searcher(root)
-    searcher, folder = opened.searcher, opened.folder
+    opened = _reader(root)
+    reader, folder = opened.reader, opened.folder
     try:
         node = parse(query, folder.fold)
         if author is not None:
             if not folder.fold(author).strip():
                 raise UserError("--author is empty", "give part of an author's name, e.g. --author 苏剑林")
             node = And((node, Atom(folder.fold(author).strip(), ("author",))))
-        if not searcher.doc_count_all():
+        if not reader.doc_count_all():
             return Results(0, ())  # an archive with no records: nothing can match (Whoosh's empty reader has no columns)
-        from .segments import posting_list, shifted_positions
+        from .segments import decode_positions, posting_list
 
-        reader = searcher.reader()
         evaluator = Evaluator(
             reader, folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, opened.averages,
-            lists=partial(posting_list, reader), shifted=shifted_positions, column=opened.column,
+            lists=partial(posting_list, reader), positions=decode_positions, column=opened.column,
         )
         within = None
-        for f in filters:
-            within = set(searcher.docs_for_query(f)) & (within if within is not None else evaluator.all_docs())
+        for docs in _filtered(reader, filters):
+            within = docs & (within if within is not None else evaluator.all_docs())
         total, ranked = evaluator.run(node, limit=limit, sort=sort, within=within)
         positives = list(dict.fromkeys(positive_atoms(node)))
-        return Results(total, tuple(_hit(searcher, folder, d, score, positives) for d, score in ranked))
+        return Results(total, tuple(_hit(reader, folder, d, score, positives) for d, score in ranked))
     except Exception as exc:
         if not isinstance(exc, _UNREADABLE) and not _raised_in_whoosh(exc):
             raise  # our own bug: let it show
@@ -370,11 +372,11 @@ def _raised_in_whoosh(exc: BaseException) -> bool:
 
 
 class _Opened:
-    """An open searcher with what searches keep of it: its analyzer (the folding the index
-    was built with), field statistics and the numeric columns read so far."""
+    """An open reader with what searches keep of it: its analyzer (the folding the index
+    was built with), field statistics and the columns read so far."""
 
-    def __init__(self, files: list[list[Any]], searcher: Any, folder: Folder, averages: dict[str, float]) -> None:
-        self.files, self.searcher, self.folder, self.averages = files, searcher, folder, averages
+    def __init__(self, files: list[list[Any]], reader: Any, folder: Folder, averages: dict[str, float]) -> None:
+        self.files, self.reader, self.folder, self.averages = files, reader, folder, averages
         self.columns: dict[str, Sequence[Any]] = {}
 
     def column(self, name: str) -> Sequence[Any]:
@@ -383,19 +385,19 @@ class _Opened:
         if name not in self.columns:
             from .segments import numeric_column
 
-            reader = self.searcher.reader()
+            reader = self.reader
             self.columns[name] = numeric_column(reader, name) if name in NUMERIC_COLUMNS else reader.column_reader(name)
         return self.columns[name]
 
 
-#: Searchers kept open between searches in one process, by index folder, with
+#: Readers kept open between searches in one process, by index folder, with
 #: Whoosh's files as they were when opened: reused while those are unchanged.
-_SEARCHERS: dict[str, _Opened] = {}
+_READERS: dict[str, _Opened] = {}
 
 
-def _searcher(root: Path) -> _Opened:
+def _reader(root: Path) -> _Opened:
     key, files = str(index_dir(root).resolve()), _files(root)
-    cached = _SEARCHERS.get(key)
+    cached = _READERS.get(key)
     if cached is not None and cached.files == files and _meta(root).get("schema") == SCHEMA_VERSION:
         return cached
     _forget(root)
@@ -403,25 +405,25 @@ def _searcher(root: Path) -> _Opened:
     if ix is None:
         raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", _STALE)
     try:
-        searcher = ix.searcher()
+        reader = ix.reader()
     except Exception as exc:
         if not isinstance(exc, _UNREADABLE) and not _raised_in_whoosh(exc):
             raise  # our own bug: let it show
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", _STALE) from exc
-    _SEARCHERS[key] = _Opened(files, searcher, ix.schema["title"].analyzer, dict(_meta(root).get("averages") or {}))
-    return _SEARCHERS[key]
+    _READERS[key] = _Opened(files, reader, ix.schema["title"].analyzer, dict(_meta(root).get("averages") or {}))
+    return _READERS[key]
 
 
 def _forget(root: Path) -> None:
-    cached = _SEARCHERS.pop(str(index_dir(root).resolve()), None)
+    cached = _READERS.pop(str(index_dir(root).resolve()), None)
     if cached is not None:
-        cached.searcher.close()
+        cached.reader.close()
 
 
 def _filters(year: int | None, since: str | None, until: str | None) -> list[Any]:
     if year is None and since is None and until is None:
         return []
-    _load_whoosh()
+    _load_whoosh("whoosh.query", "whoosh.searching")
     from whoosh.query import NumericRange
 
     found = []
@@ -430,6 +432,16 @@ def _filters(year: int | None, since: str | None, until: str | None) -> list[Any
     if since or until:
         found.append(NumericRange("day", _day(since, low=True), _day(until, low=False)))
     return found
+
+
+def _filtered(reader: Any, filters: list[Any]) -> list[set[int]]:
+    """The documents each filter lets through."""
+    if not filters:
+        return []
+    from whoosh.searching import Searcher
+
+    searcher = Searcher(reader)  # never closed: that would close the reader, which is kept open
+    return [set(searcher.docs_for_query(f)) for f in filters]
 
 
 def _day(date: str | None, *, low: bool) -> int | None:
@@ -443,8 +455,8 @@ def _day(date: str | None, *, low: bool) -> int | None:
     return numbers[0] * 10000 + numbers[1] * 100 + numbers[2]
 
 
-def _hit(searcher: Any, folder: Folder, docnum: int, score: float, positives: list[Atom]) -> Hit:
-    stored = searcher.stored_fields(docnum)
+def _hit(reader: Any, folder: Folder, docnum: int, score: float, positives: list[Atom]) -> Hit:
+    stored = reader.stored_fields(docnum)
     needles = [a.text for a in positives]
     title = stored.get("title") or None
     snip: Snippet = snippet(stored.get("excerpt") or "", needles, folder)

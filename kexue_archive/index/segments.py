@@ -1,67 +1,52 @@
-"""Writing Whoosh segments fast: postings grouped by term as they arrive, written a block at a time.
+"""Our Whoosh segments' file format, and reading it fast.
 
-Whoosh's own writer spends ~90% of indexing in pure Python *per posting*
-(bench/RESULTS.md has the profile): every token goes through a generator and
-two dicts (``Positions.word_values``), every posting is a tuple in a pool that
-is sorted as a whole at commit, and the commit then calls four methods per
-posting, one of which looks the document's length up in a column file. With
-~460 postings per article that capped indexing at ~200 articles/s.
+Whoosh's own code spends ~90% of indexing, and most of a query touching
+thousands of documents, in pure Python *per posting* (bench/RESULTS.md has
+the profiles). This module keeps Whoosh's files and changes what is cheap to
+change through Whoosh's extension points; ``writer`` writes these files:
 
-Here, through Whoosh's own extension points (a field ``Format``, a
-``SegmentWriter`` subclass; the files written are Whoosh's, read by stock
-Whoosh):
+* :class:`TermPositions`, the text fields' format: a posting's positions as
+  4-byte integers (not a pickled gap list), and one dict of positions per
+  field value from :func:`analysis.term_positions` instead of a token stream;
+* :class:`FastCodec`, Whoosh's codec whose posting blocks are pickled with
+  protocol 4 (Whoosh's protocol 2 pickles every ``bytes`` value as a call);
+* :func:`posting_list`, a term's whole posting list read a block at a time;
+  :func:`decode_positions`, a posting's positions;
+  :func:`numeric_column`, a whole column as one array.
 
-* :class:`TermPositions` is the text fields' format: one dict of positions per
-  field value from :func:`analysis.term_positions`, encoded exactly as
-  Whoosh's ``Positions`` encodes them (so stock readers decode them);
-* :class:`TermPool` keeps, per (field, term), the posting list as three
-  parallel arrays, in arrival order, which is document order: nothing to sort
-  but the terms;
-* :class:`FastSegmentWriter` writes each term's postings in blocks of the
-  codec's size straight from those arrays, and skips the per-posting
-  document-length lookups (they feed block statistics used only by Whoosh's
-  own scorers; ``matching`` scores from its own length columns).
-
-This module path is pickled into the index's schema (the format): keep it put,
-and bump ``index.SCHEMA_VERSION`` when what it writes changes.
+The schema and the table of contents pickle ``TermPositions`` and
+``FastCodec`` by this module path: keep it put, and bump
+``index.SCHEMA_VERSION`` when what is written changes.
 """
 
 from __future__ import annotations
 
-import os
 import pickle
-import random
-import signal
 import sys
 import zlib
 from array import array
-from collections.abc import Callable, Sequence
-from functools import lru_cache
 from itertools import accumulate, chain, islice, repeat
-from operator import lt, sub
+from operator import sub
 from typing import Any, NamedTuple
 
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
 from whoosh.util.numeric import length_to_byte
-from whoosh.writing import SegmentWriter
 
 #: zlib level of posting blocks: 1 compresses them ~1.5x faster than Whoosh's 3, ~5% larger.
 COMPRESSION = 1
-#: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~100 ms).
-PARALLEL_MIN = 200
 #: Fixed, not HIGHEST_PROTOCOL, so a newer Python writes the same index (and any Python 3 reads it).
 PICKLE_PROTOCOL = 4
 
 #: A posting's value: its positions as 4-byte little-endian integers (Whoosh's ``Positions``
 #: pickles a list of gaps behind a count: ~3x the bytes, and a ``pickle.loads`` to read one).
-_WIDTH = 4
+WIDTH = 4
 _SWAP = sys.byteorder != "little"
 
 
 def encode_positions(positions: list[int]) -> bytes:
     if len(positions) == 1:
-        return positions[0].to_bytes(_WIDTH, "little")
+        return positions[0].to_bytes(WIDTH, "little")
     packed = array("I", positions)
     if _SWAP:
         packed.byteswap()
@@ -69,7 +54,7 @@ def encode_positions(positions: list[int]) -> bytes:
 
 
 def decode_positions(value: bytes) -> list[int]:
-    if len(value) == _WIDTH:
+    if len(value) == WIDTH:
         return [int.from_bytes(value, "little")]
     packed = array("I")
     packed.frombytes(value)
@@ -94,67 +79,13 @@ class TermPositions(formats.Positions):  # type: ignore[misc]  # Whoosh is untyp
         return decode_positions(value)
 
     def decode_frequency(self, value: bytes) -> int:
-        return len(value) // _WIDTH
+        return len(value) // WIDTH
 
     def decode_weight(self, value: bytes) -> float:
-        return len(value) // _WIDTH * float(self.field_boost)
+        return len(value) // WIDTH * float(self.field_boost)
 
     def decode_position_boosts(self, value: bytes) -> list[tuple[int, float]]:
         return [(p, 1.0) for p in decode_positions(value)]
-
-
-class TermPool:
-    """The postings of one segment: per field, per term, three parallel lists in document order.
-
-    Text fields' terms are kept as ``str`` (encoded once per term when written,
-    not once per posting); other fields' terms as Whoosh gives them, ``bytes``.
-    """
-
-    def __init__(self, text_fields: set[str]) -> None:
-        self.text_fields = text_fields
-        self.fields: dict[str, dict[Any, tuple[array[int], array[float], list[bytes]]]] = {}
-
-    def _lists(self, fieldname: str, term: str | bytes) -> tuple[array[int], array[float], list[bytes]]:
-        terms = self.fields.setdefault(fieldname, {})
-        lists = terms.get(term)
-        if lists is None:
-            lists = terms[term] = (array("I"), array("f"), [])
-        return lists
-
-    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
-        """One posting (field, term, document, weight, value): Whoosh's ``PostingPool.add`` (merges use it)."""
-        fieldname, tbytes, docnum, weight, vbytes = item
-        ids, weights, values = self._lists(fieldname, tbytes.decode() if fieldname in self.text_fields else tbytes)
-        ids.append(docnum)
-        weights.append(weight)
-        values.append(vbytes)
-
-    def add_positions(self, fieldname: str, docnum: int, boost: float, found: dict[str, list[int]]) -> int:
-        """A document's postings in one text field from its terms' positions; returns the field's length.
-
-        The hot loop of indexing (once per distinct term of every field of every document).
-        """
-        terms = self.fields.setdefault(fieldname, {})
-        get, to_bytes = terms.get, int.to_bytes
-        length = 0
-        for term, positions in found.items():
-            lists = get(term)
-            if lists is None:
-                lists = terms[term] = (array("I"), array("f"), [])
-            ids, weights, values = lists
-            ids.append(docnum)
-            count = len(positions)
-            length += count
-            if count == 1:
-                weights.append(boost)
-                values.append(to_bytes(positions[0], _WIDTH, "little"))
-            else:
-                weights.append(count * boost)
-                values.append(encode_positions(positions))
-        return length
-
-    def cleanup(self) -> None:
-        self.fields = {}
 
 
 class FastPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh is untyped
@@ -196,142 +127,6 @@ class FastCodec(W3Codec):  # type: ignore[misc]  # Whoosh is untyped
         return FastPostingsWriter(
             dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=self._compression, inlinelimit=self._inlinelimit,
         )
-
-
-class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh is untyped
-    """A ``SegmentWriter`` whose pool is a :class:`TermPool` and whose flush writes whole blocks."""
-
-    def __init__(self, ix: Any, **kwargs: Any) -> None:
-        # compound=False: opening a compound segment copies it whole into memory (BytesIO), 60 ms at 10k
-        super().__init__(ix, codec=FastCodec(), compound=False, **kwargs)
-        unused: Any = self.pool  # Whoosh's sorting pool, made by the constructor
-        unused.cleanup()
-        self.pool: TermPool = TermPool({name for name, field in self.schema.items() if isinstance(field.format, TermPositions)})
-
-    def add_document(self, **fields: Any) -> None:
-        """Whoosh's ``add_document`` (boosts and vectors left out: the schema has none), with text
-        fields analysed in one call and pooled term by term instead of token by token."""
-        self._check_state()
-        schema, pdw, docnum = self.schema, self.perdocwriter, self.docnum
-        self._check_fields(schema, fields)
-        pdw.start_doc(docnum)
-        try:
-            for name in sorted(fields):
-                value, field = fields[name], schema[name]
-                if value is None:
-                    continue
-                length = 0
-                if isinstance(field.format, TermPositions):
-                    found = field.analyzer.term_positions(value)
-                    length = self.pool.add_positions(name, docnum, field.format.field_boost, found)
-                elif field.indexed:
-                    for tbytes, freq, weight, vbytes in field.index(value):
-                        length += freq if field.scorable else 0
-                        self.pool.add((name, tbytes, docnum, weight, vbytes))
-                pdw.add_field(name, field, value if field.stored else None, length)
-                if field.column_type:
-                    pdw.add_column_value(name, field.column_type, field.to_column_value(value))
-        except BaseException:
-            pdw.cancel_doc()
-            raise
-        pdw.finish_doc()
-        self._added = True
-        self.docnum += 1
-
-    def commit_with(self, others: Callable[[], list[Any]]) -> None:
-        """Finish this writer's new segment, then commit it with the segments ``others()`` returns
-        (written meanwhile by other processes), all unmerged."""
-        self._check_state()
-        segments = self._merge_segments(None, False, False)  # merge=False: the segments as they are
-        own = self._finalize_segment()
-        self._commit_toc([*segments, *others(), own])
-        self._finish()
-
-    def _flush_segment(self) -> None:
-        self.perdocwriter.close()
-        fw = self.fieldwriter
-        for fieldname, terms in sorted(self.pool.fields.items()):
-            fw.start_field(fieldname, self.schema[fieldname])
-            for term in sorted(terms):  # str sorts as its UTF-8 bytes do
-                fw.start_term(term.encode() if isinstance(term, str) else term)
-                _write_postings(fw._postwriter, *terms[term])
-                fw.finish_term()
-            fw.finish_field()
-        fw.close()
-
-
-def _write_postings(pw: Any, ids: array[int], weights: array[float], values: list[bytes]) -> None:
-    """One term's postings as the codec's blocks: all but the last written here, the last by ``finish_term``."""
-    if not all(map(lt, ids, ids[1:])):  # merged segments may arrive out of order
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        ids, weights = array("I", (ids[i] for i in order)), array("f", (weights[i] for i in order))
-        values = [values[i] for i in order]
-    size = pw._blocklimit
-    for start in range(0, len(ids), size):
-        pw._ids, pw._weights, pw._values = ids[start:start + size], weights[start:start + size], values[start:start + size]
-        pw._maxweight = max(pw._weights)
-        if start + size < len(ids):
-            pw._write_block()
-
-
-def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
-    """Add ``docs`` to ``ix`` as new documents, in two segments written at once when that pays.
-
-    A full build's indexing is CPU-bound Python, one core's worth: a forked
-    child writes the second half as a segment of its own while this process
-    writes the first, then one commit lists both (Whoosh's multi-segment
-    layout; ``MpWriter`` does the same but pickles every document to its
-    workers). This process finishes its own segment before it waits for the
-    child's. If the child fails, this process writes the child's half too.
-    """
-    split = len(docs) // 2 if len(docs) >= PARALLEL_MIN and hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else len(docs)
-    child = _fork_segment(ix, docs[split:]) if split < len(docs) else None
-    writer = FastSegmentWriter(ix)
-    try:
-        for doc in docs[:split]:
-            writer.add_document(**doc)
-    except BaseException:
-        writer.cancel()
-        if child is not None:
-            os.kill(child[0], signal.SIGKILL)
-            os.waitpid(child[0], 0)
-        raise
-    writer.commit_with(lambda: _collect(child, ix, docs[split:]) if child is not None else [])
-
-
-def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
-    """Start a child writing ``docs`` as one segment; (its pid, the pipe its segment will come through)."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(write_end)
-        return pid, read_end
-    status = 1
-    try:  # the child: never returns, never runs the parent's exit handlers
-        os.close(read_end)
-        random.seed()  # Whoosh names segments with `random`: not the same names as the parent's
-        writer = FastSegmentWriter(ix, _lk=False)  # the parent holds the index's lock
-        for doc in docs:
-            writer.add_document(**doc)
-        segment = writer._finalize_segment()  # its temporary folder is the parent's too: left for the parent to remove
-        with os.fdopen(write_end, "wb") as out:
-            out.write(pickle.dumps(segment))
-        status = 0
-    finally:
-        os._exit(status)
-
-
-def _collect(child: tuple[int, int], ix: Any, docs: Sequence[dict[str, Any]]) -> list[Any]:
-    """The segment the child wrote; if it failed after all, a segment of its documents written here."""
-    pid, read_end = child
-    with os.fdopen(read_end, "rb") as pipe:
-        data = pipe.read()
-    if os.waitpid(pid, 0)[1] == 0 and data:
-        return [pickle.loads(data)]
-    writer = FastSegmentWriter(ix, _lk=False)  # the lock is held by the writer committing
-    for doc in docs:
-        writer.add_document(**doc)
-    return [writer._finalize_segment()]
 
 
 # -- reading ------------------------------------------------------------------------
@@ -393,17 +188,6 @@ def _one_by_one(m: Any, base: int) -> PostingList:
         found.values.append(m.value())
         m.next()
     return found
-
-
-@lru_cache(maxsize=1 << 16)
-def shifted_positions(value: bytes, shift: int) -> frozenset[int]:
-    """The positions a posting's value holds, each minus ``shift`` (a phrase's k-th term sits at start + k).
-
-    Cached: the same value (one position, most often) recurs in many documents.
-    """
-    if len(value) == _WIDTH:
-        return frozenset((int.from_bytes(value, "little") - shift,))
-    return frozenset(p - shift for p in decode_positions(value))
 
 
 def numeric_column(reader: Any, name: str) -> list[int]:
