@@ -35,6 +35,8 @@ from whoosh.util.numeric import length_to_byte
 
 #: zlib level of posting blocks: 1 compresses them ~1.5x faster than Whoosh's 3, ~5% larger.
 COMPRESSION = 1
+#: Blocks smaller than this (a term in a few documents) are stored as they are: zlib saves them little.
+COMPRESS_MIN = 512
 #: Fixed, not HIGHEST_PROTOCOL, so a newer Python writes the same index (and any Python 3 reads it).
 PICKLE_PROTOCOL = 4
 
@@ -89,7 +91,7 @@ class TermPositions(formats.Positions):  # type: ignore[misc]  # Whoosh is untyp
 
 
 class FastPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh is untyped
-    """Whoosh's postings writer, its blocks pickled with protocol 4 instead of 2.
+    """Whoosh's postings writer, its blocks pickled with protocol 4 instead of 2, small ones not compressed.
 
     Whoosh reads blocks with ``pickle.loads``, which takes any protocol; under
     protocol 2 every ``bytes`` value (a posting's positions) pickles as a call
@@ -104,11 +106,17 @@ class FastPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh is u
         self._terminfo.add_block(self)
         ids = self._ids
         gaps = tuple(ids) if self._byteids else tuple(map(sub, ids, chain((0,), ids)))
-        databytes = pickle.dumps((gaps, self._mini_weights(), self._mini_values()), PICKLE_PROTOCOL)
-        if self._compression:
-            databytes = zlib.compress(databytes, self._compression)
+        weights: Any = self._weights
+        if weights.count(weights[0]) == len(weights):  # as Whoosh's _mini_weights: all 1.0 -> None, all equal -> one
+            weights = None if weights[0] == 1.0 else weights[0]
+        else:
+            weights = tuple(weights)
+        databytes = pickle.dumps((gaps, weights, self._mini_values()), PICKLE_PROTOCOL)
+        level = self._compression if len(databytes) >= COMPRESS_MIN else 0  # each block says its own level
+        if level:
+            databytes = zlib.compress(databytes, level)
         lengths = length_to_byte(self._minlength), length_to_byte(self._maxlength)
-        infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, self._compression, *lengths), PICKLE_PROTOCOL)
+        infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, level, *lengths), PICKLE_PROTOCOL)
         size = len(infobytes) + len(databytes)
         self._postfile.write_int(-size if last else size)  # a negative size marks a term's last block
         self._postfile.write(infobytes)
