@@ -106,12 +106,7 @@ class FastPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh is u
         self._terminfo.add_block(self)
         ids = self._ids
         gaps = tuple(ids) if self._byteids else tuple(map(sub, ids, chain((0,), ids)))
-        weights: Any = self._weights
-        if weights.count(weights[0]) == len(weights):  # as Whoosh's _mini_weights: all 1.0 -> None, all equal -> one
-            weights = None if weights[0] == 1.0 else weights[0]
-        else:
-            weights = tuple(weights)
-        databytes = pickle.dumps((gaps, weights, self._mini_values()), PICKLE_PROTOCOL)
+        databytes = pickle.dumps((gaps, _packed_weights(self._weights), self._mini_values()), PICKLE_PROTOCOL)
         level = self._compression if len(databytes) >= COMPRESS_MIN else 0  # each block says its own level
         if level:
             databytes = zlib.compress(databytes, level)
@@ -123,6 +118,14 @@ class FastPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh is u
         self._postfile.write(databytes)
         self._blockcount += 1
         self._new_block()
+
+
+def _packed_weights(weights: array[float]) -> Any:
+    """Whoosh's ``_mini_weights`` checked in C: None when all are 1.0, the one value when all are equal, else a tuple."""
+    first = weights[0]
+    if weights.count(first) != len(weights):
+        return tuple(weights)
+    return None if first == 1.0 else first
 
 
 class FastCodec(W3Codec):  # type: ignore[misc]  # Whoosh is untyped
