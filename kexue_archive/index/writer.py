@@ -33,6 +33,10 @@ from whoosh.writing import SegmentWriter
 
 from .segments import WIDTH, FastCodec, TermPositions, encode_positions
 
+#: The value of a posting at one position, shared by every posting there: most postings are
+#: one occurrence, and a ``bytes`` object each would be ~60% of the pool's memory.
+_SINGLES = 1 << 14
+_SINGLE = [p.to_bytes(WIDTH, "little") for p in range(_SINGLES)]
 #: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~100 ms).
 PARALLEL_MIN = 200
 
@@ -69,7 +73,7 @@ class TermPool:
         The hot loop of indexing (once per distinct term of every field of every document).
         """
         terms = self.fields.setdefault(fieldname, {})
-        get, to_bytes = terms.get, int.to_bytes
+        get, single = terms.get, _SINGLE
         length = 0
         for term, positions in found.items():
             lists = get(term)
@@ -81,7 +85,7 @@ class TermPool:
             length += count
             if count == 1:
                 weights.append(boost)
-                values.append(to_bytes(positions[0], WIDTH, "little"))
+                values.append(single[positions[0]] if positions[0] < _SINGLES else encode_positions(positions))
             else:
                 weights.append(count * boost)
                 values.append(encode_positions(positions))
