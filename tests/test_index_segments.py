@@ -120,3 +120,55 @@ def test_positions_round_trip(positions: list[int]) -> None:
     assert segments.decode_positions(value) == positions
     fmt = segments.TermPositions()
     assert fmt.decode_frequency(value) == len(positions) and fmt.decode_positions(value) == positions
+
+
+_KILLED_MID_WRITE = """
+import sys, time
+from pathlib import Path
+from kexue_archive.archive import load_articles
+from kexue_archive.index import index_articles, writer
+
+real_fork, real_add = writer._fork_segment, writer.FastSegmentWriter.add_document
+
+def slow_add(self, **fields):  # the child is still writing when its parent dies
+    time.sleep(0.05)
+    real_add(self, **fields)
+
+def fork(ix, docs):
+    child = real_fork(ix, docs)
+    print(child[0], flush=True)
+    time.sleep(60)  # killed here
+    return child
+
+writer.FastSegmentWriter.add_document = slow_add
+writer._fork_segment = fork
+index_articles(Path(sys.argv[2]), load_articles(Path(sys.argv[1])), full=True)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state != "Z"  # a zombie has stopped: only its parent's reaper is missing
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads process states from /proc (Linux)")
+def test_a_killed_build_leaves_no_child_writing(corpus: tuple[Path, list[Article]], tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_MID_WRITE, str(corpus[0]), str(tmp_path)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    child = int(proc.stdout.readline())
+    assert _running(child)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 5
+    while _running(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(child), "the forked index writer outlived the killed build"

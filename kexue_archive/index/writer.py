@@ -20,6 +20,7 @@ Only builds import this module (and ``whoosh.writing``); searches do not.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import random
@@ -187,17 +188,18 @@ def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
     try:
         for doc in docs[:split]:
             writer.add_document(**doc)
+        writer.commit_with(lambda: _collect(child, ix, docs[split:]) if child is not None else [])
     except BaseException:
-        writer.cancel()
+        if not writer.is_closed:
+            writer.cancel()
         if child is not None:
-            os.kill(child[0], signal.SIGKILL)
-            os.waitpid(child[0], 0)
+            _stop(child[0])
         raise
-    writer.commit_with(lambda: _collect(child, ix, docs[split:]) if child is not None else [])
 
 
 def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
     """Start a child writing ``docs`` as one segment; (its pid, the pipe its segment will come through)."""
+    parent = os.getpid()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid:
@@ -206,6 +208,7 @@ def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
     status = 1
     try:  # the child: never returns, never runs the parent's exit handlers
         os.close(read_end)
+        _die_with(parent)
         random.seed()  # Whoosh names segments with `random`: not the same names as the parent's
         writer = FastSegmentWriter(ix, _lk=False)  # the parent holds the index's lock
         for doc in docs:
@@ -216,6 +219,26 @@ def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
         status = 0
     finally:
         os._exit(status)
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when the build that forked it dies (Linux), so a
+    killed build leaves nothing writing into the index, nor holding its inherited lock."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere the child finishes its segment, which no table of contents lists
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the line above took effect
+
+
+def _stop(pid: int) -> None:
+    """Kill and reap a child that may be gone already."""
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
 
 
 def _collect(child: tuple[int, int], ix: Any, docs: Sequence[dict[str, Any]]) -> list[Any]:
