@@ -125,6 +125,18 @@ def test_no_hits_exits_1(seeds_built: tuple[Path, list[Article]]) -> None:
     assert "no article matches" in done.stderr
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(seeds_built: tuple[Path, list[Article]]) -> None:
+    """`kexue-archive search 的 | head -1`: the pipe closes before the output is written."""
+    root, _ = seeds_built
+    command = [sys.executable, "-m", "kexue_archive", "search", "--archive", str(root), "--limit", "30", "的"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # the reader is gone before the first line
+        stderr = proc.stderr.read()
+        code = proc.wait(timeout=600)
+    assert code == 141 and "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
 @pytest.mark.parametrize(
     "args",
     [
