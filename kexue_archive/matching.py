@@ -71,7 +71,7 @@ class Evaluator:
     ) -> None:
         """``averages``: mean field lengths, kept by the caller for as long as ``reader`` is unchanged;
         ``lists(field, term)``: a term's whole posting list; ``positions(value)``: a posting's
-        positions; ``column(name)``: a numeric column, every document's value."""
+        positions; ``column(name)``: a column, every document's value."""
         self.r, self.folder, self.default_fields, self.boosts = reader, folder, tuple(default_fields), boosts
         self.lists, self.positions, self.column = lists, positions, column
         self._matches: dict[tuple[str, str], dict[int, float]] = {}
@@ -150,17 +150,19 @@ class Evaluator:
 
     def _phrase(self, field: str, terms: list[str]) -> dict[int, float]:
         """Documents with ``terms`` at consecutive positions: the documents having every term
-        (set intersection, in C), then, in each, the starts that every term's positions allow."""
-        values = []
+        (set intersection, in C), then, in each, the starts that the covering terms' positions allow."""
+        checked = covering(terms)
+        lists = []
         for term in terms:
             found = self.lists(field, term)
             if not found.ids:
                 return {}
-            values.append(dict(zip(found.ids, found.values, strict=True)))
-        order = sorted(range(len(terms)), key=lambda k: len(values[k]))
-        common = set(values[order[0]]).intersection(*(values[k] for k in order[1:]))
+            lists.append(found)
+        values = {k: dict(zip(lists[k].ids, lists[k].values, strict=True)) for k in checked}  # only these are read
+        order = sorted(range(len(terms)), key=lambda k: len(lists[k].ids))
+        common = set(lists[order[0]].ids).intersection(*(lists[k].ids for k in order[1:]))
         boost, positions, found_at = self.boosts.get(field, 1.0), self.positions, {}
-        checked = sorted(covering(terms), key=lambda k: len(values[k]))
+        checked.sort(key=lambda k: len(values[k]))
         first, rest = checked[0], [(k, values[k]) for k in checked[1:]]
         for d in common:  # the starts each term allows, narrowed term by term (map/set work in C)
             starts = set(map(sub, positions(values[first][d]), repeat(first)))
