@@ -20,13 +20,13 @@ NFKC or case folding can still expand one character (``ﬁ`` -> ``fi``), so
 :meth:`Folder.fold_map` keeps an offset map back to the original text.
 
 The analyzer (``BigramAnalyzer``) indexes a CJK run as overlapping character
-bigrams *and* every character as a unigram at the same positions, so a query
-of any length is a phrase of bigrams (exact substring match within a run) or a
-single unigram (``熵``). Latin/digit runs are single words. Every other
-non-space character (punctuation, TeX symbols) is a one-character token, and
-a run of white space leaves a gap of one position: terms at consecutive
-positions were adjacent, so ``\\frac``, ``GPT-4`` or ``LoRA微调`` are exact
-phrase queries too; only queries containing white space need checking. It is a duck-typed Whoosh
+bigrams *and* every character as a unigram, Latin/digit runs as single words,
+and every other non-space character (punctuation, TeX symbols) as itself;
+the index keeps how often each term occurs, not where (:func:`term_counts`).
+A query that is one such term (``熵``, ``模型``, ``lora``) is answered by its
+postings alone; a longer one (``扩散模型``, ``\\frac``, ``GPT-4``, ``生成 函数``)
+by the documents having all its terms (:func:`query_terms` of each part),
+whose folded text is then searched for it (``matching``). It is a duck-typed Whoosh
 analyzer (Whoosh pickles it into the schema; this module path must stay put)
 that does not import Whoosh: the site export and the tests use it without.
 """
@@ -36,10 +36,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Iterator
 from functools import cache
-from itertools import count
-from operator import add
+from itertools import chain, repeat
+from operator import add, itemgetter
 from typing import Any
 
 #: CJK ideographs (with extensions and compatibility forms), kana, hangul, bopomofo.
@@ -54,6 +55,9 @@ CJK_RANGES = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _CJK_BLOCKS)
 #: long, use :func:`query_tokens` (the same classes, without compiling the pattern: a cold
 #: search saves ~8 ms); tests/test_analysis.py checks the two agree.
 TOKEN = rf"(?P<cjk>[{CJK_RANGES}]+)|(?P<word>[^\W_{CJK_RANGES}]+)|(?P<sym>\S)"
+#: TOKEN's parts for :func:`term_counts`: CJK runs, and the other tokens (words, then any other non-space).
+CJK_RUN = rf"[{CJK_RANGES}]+"
+NON_CJK_TOKEN = rf"[^\W_{CJK_RANGES}]+|[^\s{CJK_RANGES}]"
 
 
 def is_cjk(c: str) -> bool:
@@ -249,34 +253,20 @@ class Token:
         self.stopped = False
 
 
-def term_positions(folded: str) -> dict[str, list[int]]:
-    """Each index term of folded text with its positions: CJK bigrams plus unigrams, words, symbols.
+def term_counts(folded: str) -> dict[str, int]:
+    """Each index term of folded text with how often it occurs: CJK bigrams and unigrams, words, symbols.
 
-    A CJK character takes one position (its unigram and the bigram starting at
-    it share it); a word or symbol takes one; a run of white space between two
-    tokens takes one too, with no term. So terms at consecutive positions were
-    adjacent in the text, and a phrase query is an exact substring test for
-    any query without white space (see :func:`is_exact`). This is the whole
-    cost of analysing a document for the index, hence the flat loops.
+    The index keeps counts, not positions: a query of several terms is
+    answered by the documents having all its terms, checked against their
+    folded text (see ``matching``). This is the whole cost of analysing a
+    document for the index, hence C loops only: two ``findall`` and
+    ``Counter`` over the tokens, the characters of the CJK runs and their
+    bigrams.
     """
-    found: dict[str, list[int]] = {}
-    setdefault = found.setdefault
-    pos, end = 0, -1
-    for m in _compiled(TOKEN).finditer(folded):
-        start, stop = m.span()
-        if 0 <= end < start:
-            pos += 1  # the white space between the previous token and this one
-        end = stop
-        run = m.group()
-        if m.lastgroup != "cjk":
-            setdefault(run, []).append(pos)
-            pos += 1
-            continue
-        for p, term in zip(count(pos), run, strict=False):
-            setdefault(term, []).append(p)
-        for p, term in zip(count(pos), map(add, run, run[1:]), strict=False):
-            setdefault(term, []).append(p)
-        pos += len(run)
+    runs = _compiled(CJK_RUN).findall(folded)
+    found = Counter(_compiled(NON_CJK_TOKEN).findall(folded))
+    found.update("".join(runs))
+    found.update(chain.from_iterable(map(map, repeat(add), runs, map(itemgetter(slice(1, None)), runs))))
     return found
 
 
@@ -310,19 +300,22 @@ def is_exact(folded: str) -> bool:
 
 
 class BigramAnalyzer(Folder):
-    """Whoosh analyzer: fold, then :func:`term_positions`. Whoosh calls it with keyword options."""
+    """Whoosh analyzer: fold, then :func:`term_counts`. Whoosh calls it with keyword options."""
 
-    def __call__(self, value: str, positions: bool = False, start_pos: int = 0, **_: Any) -> Iterator[Token]:
+    def __call__(self, value: str, start_pos: int = 0, **options: Any) -> Iterator[Token]:
+        """Each term, as often as it occurs (in term order: the index keeps no positions)."""
         token = Token()
-        pairs = ((pos, text) for text, positions in term_positions(self.fold(value)).items() for pos in positions)
-        for pos, text in sorted(pairs):
+        pos = start_pos
+        for text, times in sorted(term_counts(self.fold(value)).items()):
             token.text = text
-            token.pos = start_pos + pos
-            yield token
+            for _ in range(times):
+                token.pos = pos
+                pos += 1
+                yield token
 
-    def term_positions(self, value: str) -> dict[str, list[int]]:
-        """:func:`term_positions` of the folded ``value``: what the index's format asks for."""
-        return term_positions(self.fold(value))
+    def term_counts(self, value: str) -> dict[str, int]:
+        """:func:`term_counts` of the folded ``value``: what the index's format asks for."""
+        return term_counts(self.fold(value))
 
     def has_morph(self) -> bool:
         return False

@@ -1,30 +1,40 @@
 """A parsed query evaluated over the index's postings: exact document sets, BM25F, ranking.
 
 Imports nothing from Whoosh: ``index`` hands over the open reader (stored
-fields, document counts) and three functions reading it fast: a term's whole
-posting list, a posting's positions, a numeric column.
+fields, document counts) and functions reading it fast: a term's whole
+posting list, its document frequency, a document's folded text, a numeric
+column.
 
-Why not Whoosh's own Phrase query and collectors, or even its matchers: they
-make several Python calls per posting and per position. Here a term's posting
-list is read a block at a time, a phrase's documents are the intersection of
-its terms' document sets (in C), and positions are looked at only in those
-documents; each document's match counts give the score directly (BM25F: per
-field, summed over fields and terms).
+A single term (a word, a symbol, a CJK bigram or character) is answered by
+its posting list alone. Anything longer -- ``扩散模型``, ``\\frac``, ``生成 函数``
+-- is a candidate search then a check, as trigram indexes do (pg_trgm's
+recheck): the documents having its rarest terms (the intersection of their
+posting lists, in C) are the candidates, and each candidate's folded text,
+kept in a column by the index, is searched for the query itself (``bytes.count``,
+or ``query.occurrences`` where whole-word edges matter). The index keeps no
+positions, which makes it half the work to write; and the text check is the
+very definition the tests hold search to.
+
+Why not Whoosh's own queries and collectors, or even its matchers: they make
+several Python calls per posting.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
-from operator import sub
+from operator import add, mul, not_, sub, truediv
 from typing import Any, Protocol
 
-from .analysis import Folder, is_cjk, is_exact, query_terms, segments
-from .query import And, Atom, Node, Not, Or, occurs, positive_atoms
+from .analysis import CJK_RANGES, is_exact, is_word_char, segments
+from .query import And, Atom, Node, Not, Or, occurrences, positive_atoms
 
 K1, B = 1.2, 0.75
+#: Added to the sort key of a match not in a title: above any score in units of 1e-9.
+_TITLE_FIRST = 1 << 62
 
 
 class PostingList(Protocol):
@@ -34,48 +44,60 @@ class PostingList(Protocol):
     def ids(self) -> list[int]: ...
     @property
     def weights(self) -> list[float]: ...
-    @property
-    def values(self) -> list[bytes]: ...
 
 
 PostingLists = Callable[[str, str], PostingList]
 
+#: A candidate list is intersected with another term's list only when that one is no longer:
+#: reading a posting costs ~0.2 us, checking a candidate's text ~1 us, and a phrase's terms mostly come together.
+_NARROW = 1.0
 
-def covering(terms: Sequence[str]) -> list[int]:
-    """Offsets of the phrase terms whose positions decide a match; the others follow from them.
 
-    A CJK bigram at position p also stands for its second character at p + 1
-    (the next position of the same run), so ``扩散模型`` (扩散, 散模, 模型) is
-    matched exactly by 扩散 at p and 模型 at p + 2: every position the phrase
-    spans is then held by the right character or token. Positions are only
-    ever consecutive within text without white space, so nothing can stand in
-    between. Checking a third fewer positions is most of a common phrase's cost.
-    """
-    widths = [2 if len(t) == 2 and is_cjk(t[0]) and is_cjk(t[1]) else 1 for t in terms]
-    last = max(k + w - 1 for k, w in enumerate(widths))
-    chosen, uncovered = [], 0
-    while uncovered <= last:
-        k = min(uncovered, len(terms) - 1)  # the term starting there, or the bigram ending there
-        chosen.append(k)
-        uncovered = k + widths[k]
-    return chosen
+class Texts(Protocol):
+    """The folded texts of one field (``index.segments.TextColumn``)."""
+
+    def count(self, needle: bytes, docs: list[int]) -> Iterable[int]: ...
+    def texts(self, docs: list[int]) -> Iterable[str]: ...
+
+
+def plain(needle: str) -> bytes | None:
+    """``needle`` in UTF-8 when counting its bytes counts its occurrences: no word edge to check (it
+    neither starts nor ends with a letter or digit) and no two occurrences can overlap."""
+    if is_word_char(needle[0]) or is_word_char(needle[-1]) or _self_overlapping(needle):
+        return None
+    return needle.encode()
+
+
+def _self_overlapping(needle: str) -> bool:
+    return any(needle[:k] == needle[-k:] for k in range(1, len(needle)))  # 哈哈 is twice in 哈哈哈
+
+
+def occurrence_counter(needle: str) -> Callable[[str], int]:
+    """How many times ``needle`` occurs in a folded text, as ``query.occurrences`` counts them."""
+    if _self_overlapping(needle):  # rare: counted in Python
+        return lambda text: sum(1 for _ in occurrences(needle, text))
+    # The needle first (the regex engine then scans for it as a literal), its word edges checked after it
+    start, end = is_word_char(needle[0]), is_word_char(needle[-1])
+    word, literal = rf"[^\W_{CJK_RANGES}]", re.escape(needle)
+    pattern = re.compile(f"{literal}{f'(?<!{word}{literal})' if start else ''}{f'(?!{word})' if end else ''}")
+    return lambda text: len(pattern.findall(text))
 
 
 class Evaluator:
     """One query against one reader."""
 
     def __init__(
-        self, reader: Any, folder: Folder, default_fields: Sequence[str], boosts: Mapping[str, float],
-        averages: dict[str, float] | None = None, *, lists: PostingLists, positions: Callable[[bytes], list[int]],
-        column: Callable[[str], Sequence[Any]],
+        self, reader: Any, default_fields: Sequence[str], boosts: Mapping[str, float],
+        averages: dict[str, float] | None = None, *, lists: PostingLists, frequency: Callable[[str, str], int],
+        texts: Callable[[str], Texts], column: Callable[[str], Sequence[Any]],
     ) -> None:
         """``averages``: mean field lengths, kept by the caller for as long as ``reader`` is unchanged;
-        ``lists(field, term)``: a term's whole posting list; ``positions(value)``: a posting's
-        positions; ``column(name)``: a column, every document's value."""
-        self.r, self.folder, self.default_fields, self.boosts = reader, folder, tuple(default_fields), boosts
-        self.lists, self.positions, self.column = lists, positions, column
+        ``lists(field, term)``: a term's whole posting list; ``frequency(field, term)``: how many
+        documents have it (at least); ``texts(field)``: the documents' folded texts;
+        ``column(name)``: a column, every document's value."""
+        self.r, self.default_fields, self.boosts = reader, tuple(default_fields), boosts
+        self.lists, self.frequency, self.texts, self.column = lists, frequency, texts, column
         self._matches: dict[tuple[str, str], dict[int, float]] = {}
-        self._folded: dict[tuple[int, str], str] = {}
         self._all: set[int] | None = None
         self._averages = {} if averages is None else averages
 
@@ -86,14 +108,17 @@ class Evaluator:
             docs &= within
         positives = list(dict.fromkeys(positive_atoms(node)))
         scores, in_title = self.scores(positives, docs)
-        if sort == "relevance":
-            keys = {d: (d not in in_title, -round(scores.get(d, 0.0), 9)) for d in docs}
+        order = list(docs)
+        if sort == "relevance":  # title matches first, then by score in units of 1e-9 (ties go by id, not float noise)
+            later = map(mul, map(not_, map(in_title.__contains__, order)), repeat(_TITLE_FIRST))
+            units = map(int, map(mul, map(scores.get, order, repeat(0.0)), repeat(1e9)))
+            keys = dict(zip(order, map(sub, later, units), strict=True))
         else:
             column = self.column("date_rank" if sort == "date" else "readers_rank")
-            keys = {d: (column[d], 0.0) for d in docs}
+            keys = dict(zip(order, map(column.__getitem__, order), strict=True))
         return len(docs), [(d, scores.get(d, 0.0)) for d in self.best(keys, limit)]
 
-    def best(self, keys: dict[int, tuple[Any, float]], limit: int) -> list[int]:
+    def best(self, keys: dict[int, int], limit: int) -> list[int]:
         """The ``limit`` smallest keys, ties broken by id (looked up only for the documents that tie)."""
         ids = self.column("id")
         top = heapq.nsmallest(limit, keys, key=keys.__getitem__)
@@ -132,53 +157,30 @@ class Evaluator:
         """Documents where ``atom`` occurs in ``field``, with its (boosted) number of occurrences."""
         key = (atom.text, field)
         if key not in self._matches:
-            if is_exact(atom.text):
-                found = self._terms(field, query_terms(atom.text))
-            else:  # white space inside: every part must be there, then the text decides
-                parts = [self._terms(field, terms) for terms in segments(atom.text)]
-                common = set(parts[0]).intersection(*parts[1:])
-                found = {d: min(p[d] for p in parts) for d in common if occurs(atom.text, self.folded(d, field))}
-            self._matches[key] = found
+            terms = [term for part in segments(atom.text) for term in part]
+            if len(terms) == 1 and is_exact(atom.text):  # one index term: its postings are the answer
+                found = self.lists(field, terms[0])
+                self._matches[key] = dict(zip(found.ids, found.weights, strict=True))  # occurrences x field boost
+            else:
+                self._matches[key] = self._checked(field, atom.text, terms)
         return self._matches[key]
 
-    def _terms(self, field: str, terms: list[str]) -> dict[int, float]:
-        return self._term(field, terms[0]) if len(terms) == 1 else self._phrase(field, terms)
-
-    def _term(self, field: str, term: str) -> dict[int, float]:
-        found = self.lists(field, term)
-        return dict(zip(found.ids, found.weights, strict=True))  # occurrences x field boost
-
-    def _phrase(self, field: str, terms: list[str]) -> dict[int, float]:
-        """Documents with ``terms`` at consecutive positions: the documents having every term
-        (set intersection, in C), then, in each, the starts that the covering terms' positions allow."""
-        checked = covering(terms)
-        lists = []
-        for term in terms:
-            found = self.lists(field, term)
-            if not found.ids:
-                return {}
-            lists.append(found)
-        values = {k: dict(zip(lists[k].ids, lists[k].values, strict=True)) for k in checked}  # only these are read
-        order = sorted(range(len(terms)), key=lambda k: len(lists[k].ids))
-        common = set(lists[order[0]].ids).intersection(*(lists[k].ids for k in order[1:]))
-        boost, positions, found_at = self.boosts.get(field, 1.0), self.positions, {}
-        checked.sort(key=lambda k: len(values[k]))
-        first, rest = checked[0], [(k, values[k]) for k in checked[1:]]
-        for d in common:  # the starts each term allows, narrowed term by term (map/set work in C)
-            starts = set(map(sub, positions(values[first][d]), repeat(first)))
-            for k, of_term in rest:
-                starts.intersection_update(map(sub, positions(of_term[d]), repeat(k)))
-                if not starts:
-                    break
-            else:
-                found_at[d] = len(starts) * boost
-        return found_at
-
-    def folded(self, docnum: int, field: str) -> str:
-        key = (docnum, field)
-        if key not in self._folded:
-            self._folded[key] = self.folder.fold(self.r.stored_fields(docnum).get(field) or "")
-        return self._folded[key]
+    def _checked(self, field: str, needle: str, terms: list[str]) -> dict[int, float]:
+        """Documents whose folded ``field`` holds ``needle``: candidates from the rarest of its
+        ``terms`` (every occurrence has them all), then each candidate's text searched."""
+        frequency = {term: self.frequency(field, term) for term in terms}
+        rarest = sorted(frequency, key=lambda t: (frequency[t], t))
+        if not frequency[rarest[0]]:
+            return {}
+        candidates = self.lists(field, rarest[0]).ids
+        for term in rarest[1:]:
+            if frequency[term] > _NARROW * len(candidates) or not candidates:
+                break
+            candidates = list(set(candidates).intersection(self.lists(field, term).ids))
+        texts, encoded = self.texts(field), plain(needle)
+        counts = texts.count(encoded, candidates) if encoded else map(occurrence_counter(needle), texts.texts(candidates))
+        boost = self.boosts.get(field, 1.0)
+        return {d: n * boost for d, n in zip(candidates, counts, strict=True) if n}
 
     # scores
 
@@ -191,22 +193,34 @@ class Evaluator:
         return self._averages[key]
 
     def scores(self, positives: Sequence[Atom], docs: set[int]) -> tuple[dict[int, float], set[int]]:
-        """BM25F of each document in ``docs`` over the positive terms, and those matching in a title."""
+        """BM25F of each document in ``docs`` over the positive terms, and those matching in a title.
+
+        Per (term, field): ``idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))``
+        over the matching documents, as ``map`` chains (C loops, not a Python step per
+        document); the parts are then summed per document, always in the same order.
+        """
         n = max(1, self.r.doc_count())
-        scores: dict[int, float] = {}
+        parts: list[dict[int, float]] = []
         in_title: set[int] = set()
         for atom in positives:
             for field in atom.fields or self.default_fields:
                 found = self.matches(atom, field)
                 if not found:
                     continue
+                hit = list(docs.intersection(found))
                 if field == "title":
-                    in_title.update(d for d in found if d in docs)
+                    in_title.update(hit)
                 idf = math.log(1 + (n - len(found) + 0.5) / (len(found) + 0.5))
                 lengths = self.column(f"{field}_len")
                 average = max(1.0, self.average_length(field))
-                for d, tf in found.items():
-                    if d in docs:
-                        norm = K1 * (1 - B + B * lengths[d] / average)
-                        scores[d] = scores.get(d, 0.0) + idf * tf * (K1 + 1) / (tf + norm)
-        return scores, in_title
+                tfs = list(map(found.__getitem__, hit))
+                norms = map(add, repeat(K1 * (1 - B)), map(mul, repeat(K1 * B / average), map(lengths.__getitem__, hit)))
+                bm25 = map(truediv, map(mul, repeat(idf * (K1 + 1)), tfs), map(add, tfs, norms))
+                parts.append(dict(zip(hit, bm25, strict=True)))
+        if len(parts) <= 1:
+            return (parts[0] if parts else {}), in_title
+        every = list(set().union(*parts))
+        total: Iterable[float] = map(parts[0].get, every, repeat(0.0))
+        for part in parts[1:]:
+            total = map(add, total, map(part.get, every, repeat(0.0)))
+        return dict(zip(every, total, strict=True)), in_title

@@ -6,6 +6,7 @@ import pickle
 import re
 import subprocess
 import sys
+from collections import Counter
 
 import opencc
 import pytest
@@ -18,14 +19,13 @@ from kexue_archive.analysis import (
     Folder,
     default_folder,
     fold,
-    is_cjk,
     is_exact,
     is_word_char,
     query_terms,
     query_tokens,
     segments,
     t2s_table,
-    term_positions,
+    term_counts,
 )
 from kexue_archive.query import occurs
 
@@ -88,27 +88,34 @@ def test_fold_map_points_back_at_the_original(text: str) -> None:
 @given(texts, texts, texts)
 def test_fold_commutes_with_concatenation(a: str, b: str, c: str) -> None:
     assert fold(a + b + c) == fold(a) + fold(b) + fold(c)
+    assert "\n" not in fold(a + "\n" + b)  # the index ends each folded text with one (index/segments.py)
 
 
 
-def _pairs(folded: str) -> list[tuple[str, int]]:
-    """term_positions as (term, position) pairs in text order, a unigram before its bigram."""
-    found = term_positions(folded)
-    return sorted(((t, p) for t, ps in found.items() for p in ps), key=lambda tp: (tp[1], len(tp[0]) if is_cjk(tp[0][0]) else 0))
+def _reference_counts(folded: str) -> Counter[str]:
+    """term_counts written the slow, obvious way: TOKEN's matches, a CJK run as its characters and bigrams."""
+    found: Counter[str] = Counter()
+    for m in re.finditer(TOKEN, folded):
+        run = m.group()
+        if m.lastgroup == "cjk":
+            found.update(run)
+            found.update(run[i:i + 2] for i in range(len(run) - 1))
+        else:
+            found[run] += 1
+    return found
 
-def _phrase_match(terms: list[str], indexed: list[tuple[str, int]]) -> bool:
-    """What Whoosh's phrase query does: the terms at consecutive positions somewhere."""
-    positions: dict[str, set[int]] = {}
-    for term, pos in indexed:
-        positions.setdefault(term, set()).add(pos)
-    starts = positions.get(terms[0], set())
-    return any(all(p + k in positions.get(t, set()) for k, t in enumerate(terms)) for p in starts)
+
+@settings(max_examples=400)
+@given(texts)
+def test_term_counts_count_every_token_unigram_and_bigram(text: str) -> None:
+    folded = fold(text)
+    assert term_counts(folded) == _reference_counts(folded)
 
 
 @settings(max_examples=400)
 @given(texts, st.data())
-def test_term_positions_contain_every_occurrence(text: str, data: st.DataObject) -> None:
-    """Superset: a query occurring in the text always matches the phrase of its terms."""
+def test_every_occurrence_has_all_its_query_terms(text: str, data: st.DataObject) -> None:
+    """What makes candidates complete: a query occurring in the text finds all its terms in the text's counts."""
     folded = fold(text)
     if not folded.strip():
         return
@@ -117,18 +124,17 @@ def test_term_positions_contain_every_occurrence(text: str, data: st.DataObject)
     needle = folded[i:j].strip()
     if not needle or not occurs(needle, folded):
         return
-    indexed = _pairs(folded)
-    for terms in segments(needle):  # one phrase per white-space-separated part
-        assert _phrase_match(terms, indexed)
+    counted = term_counts(folded)
+    assert all(counted[term] > 0 for part in segments(needle) for term in part)
 
 
 @settings(max_examples=400)
 @given(texts, st.text(alphabet=ALPHABET, min_size=1, max_size=6))
-def test_exact_queries_match_exactly(text: str, query: str) -> None:
-    """Where is_exact says so (no white space), the index alone decides: phrase match <=> substring."""
+def test_a_single_query_term_matches_exactly(text: str, query: str) -> None:
+    """Where a query is one index term, its posting decides alone: present <=> substring."""
     folded, needle = fold(text), fold(query).strip()
-    if needle and is_exact(needle):
-        assert _phrase_match(query_terms(needle), _pairs(folded)) == occurs(needle, folded)
+    if needle and is_exact(needle) and len(query_terms(needle)) == 1:
+        assert (term_counts(folded)[query_terms(needle)[0]] > 0) == occurs(needle, folded)
 
 
 @given(texts)
@@ -147,18 +153,14 @@ def test_query_tokens_on_every_bmp_character() -> None:
 
 
 def test_cjk_runs_give_bigrams_and_unigrams_latin_words_whole() -> None:
-    terms = _pairs(fold("用LoRA微调，GPT-4的熵"))
-    assert terms == [
-        ("用", 0), ("lora", 1), ("微", 2), ("微调", 2), ("调", 3), (",", 4), ("gpt", 5), ("-", 6), ("4", 7),
-        ("的", 8), ("的熵", 8), ("熵", 9),
-    ]
+    assert term_counts(fold("用LoRA微调，GPT-4的熵，熵")) == {
+        "用": 1, "lora": 1, "微": 1, "微调": 1, "调": 1, ",": 2, "gpt": 1, "-": 1, "4": 1, "的": 1, "的熵": 1, "熵": 2,
+    }
     assert query_terms("扩散模型") == ["扩散", "散模", "模型"]
     assert query_terms("熵") == ["熵"]
-    assert query_terms("微调lora") == ["微调", "调", "lora"]  # the run's last character keeps positions consecutive
+    assert query_terms("微调lora") == ["微调", "调", "lora"]
     assert is_exact("扩散模型") and is_exact("lora") and is_exact("熵") and is_exact("$")
     assert is_exact("lora微调") and is_exact("gpt-4") and not is_exact("生成 函数")
-    spaced = _pairs("gpt - 4 的 熵")
-    assert spaced == [("gpt", 0), ("-", 2), ("4", 4), ("的", 6), ("熵", 8)]  # white space leaves a gap
     assert is_word_char("a") and is_word_char("7") and not is_word_char("熵") and not is_word_char("_")
 
 
@@ -168,7 +170,7 @@ def test_analyzer_survives_pickling_with_its_table() -> None:
     data = pickle.dumps(analyzer)
     again = pickle.loads(data)
     assert again == analyzer and again.t2s == t2s_table()
-    assert [(t.text, t.pos) for t in again("擴散", start_pos=3)] == [("扩", 3), ("扩散", 3), ("散", 4)]
+    assert [(t.text, t.pos) for t in again("擴散擴", start_pos=3)] == [("扩", 3), ("扩", 4), ("扩散", 5), ("散", 6), ("散扩", 7)]
     assert len(data) < 2 * len(pickle.dumps(t2s_table()))
     assert Folder({"a": "b"}) != Folder({})
 

@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from search_truth import matching, sample_queries
 
@@ -99,27 +99,56 @@ def test_updates_and_deletions_across_segments(corpus: tuple[Path, list[Article]
 
 
 def test_stock_whoosh_reads_our_segments(corpus: tuple[Path, list[Article]]) -> None:
-    """Our format and blocks are Whoosh's files: its own searcher and phrase query agree with ours."""
+    """Our format and blocks are Whoosh's files: its own searcher finds the documents having all of a
+    query's terms, with each term's count as its weight, as our analysis of the records says."""
     from whoosh import index as wix
-    from whoosh.query import Phrase, Term
+    from whoosh.query import And, Term
 
-    from kexue_archive.analysis import query_terms
+    from kexue_archive.analysis import fold, query_terms, term_counts
 
     root, articles = corpus
+    counted = {a.id: term_counts(fold(a.excerpt)) for a in articles}
     with wix.open_dir(str(root / "index")).searcher() as s:
-        for word in ("扩散模型", "注意力机制", "梯度", "lora"):
+        for word in ("扩散模型", "注意力机制", "梯度", "lora", "模型"):
             terms = query_terms(word)
-            q = Term("excerpt", terms[0]) if len(terms) == 1 else Phrase("excerpt", terms)
-            stock = {s.stored_fields(d)["id"] for d in s.docs_for_query(q)}
-            assert stock == matching(articles, word, ["excerpt"]), word
+            stock = {s.stored_fields(d)["id"] for d in s.docs_for_query(And([Term("excerpt", t) for t in terms]))}
+            assert stock == {i for i, found in counted.items() if all(found[t] for t in terms)}, word
+            assert matching(articles, word, ["excerpt"]) <= stock
+        postings = s.reader().postings("excerpt", "模型")
+        weights = {}
+        while postings.is_active():
+            weights[s.stored_fields(postings.id())["id"]] = (postings.weight(), postings.value_as("frequency"))
+            postings.next()
+        assert weights == {i: (found["模型"], found["模型"]) for i, found in counted.items() if found["模型"]}
 
 
-@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=40).map(sorted))
-def test_positions_round_trip(positions: list[int]) -> None:
-    value = segments.encode_positions(positions)
-    assert segments.decode_positions(value) == positions
-    fmt = segments.TermPositions()
-    assert fmt.decode_frequency(value) == len(positions) and fmt.decode_positions(value) == positions
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=3000))
+@settings(max_examples=15, deadline=None)
+def test_long_posting_lists_round_trip(counts: list[int]) -> None:
+    """A term in thousands of documents (several blocks): what stock Whoosh and posting_list read back."""
+    from whoosh.filedb.filestore import RamStorage
+
+    from kexue_archive.analysis import BigramAnalyzer, fold
+    from kexue_archive.index import _schema
+
+    ix = RamStorage().create_index(_schema(BigramAnalyzer({})))
+    w = writer.FastSegmentWriter(ix)
+    for k, times in enumerate(counts):
+        w.add_document(id=str(k), excerpt=" ".join(["熵"] * times + ["x"]))
+    w.commit()
+    expected = {k: times for k, times in enumerate(counts) if times}
+    with ix.reader() as r:
+        found = segments.posting_list(r, "excerpt", "熵")
+        assert dict(zip(found.ids, found.weights, strict=True)) == expected
+        m = r.postings("excerpt", "熵") if expected else None
+        stock = {}
+        while m is not None and m.is_active():
+            stock[m.id()] = m.value_as("frequency")
+            m.next()
+        assert stock == expected
+        column, ends = segments.TextColumn(r, "excerpt"), [len(counts) - 1, 0]
+        assert list(column.texts(ends)) == [fold(" ".join(["熵"] * counts[k] + ["x"])) for k in ends]
+        assert list(column.count("熵".encode(), ends)) == [counts[k] for k in ends]
 
 
 _KILLED_MID_WRITE = """

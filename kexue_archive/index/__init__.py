@@ -16,11 +16,12 @@ build interrupted before the index was updated is repaired by the next one.
 
 How a query is answered (see ``query`` for the language, ``matching`` for
 the evaluation): every term is folded and turned into index terms
-(``analysis.query_terms``): one term, or a phrase at consecutive positions,
-which is an exact substring test unless the term holds white space (then
-each part is looked up and the stored text decides). The query tree is
-evaluated as sets of documents, the filters applied, and the survivors
-ranked: title matches first, then BM25F (title boosted), or by date/readers.
+(``analysis.query_terms``). A single index term is answered by its postings;
+anything longer by the documents having its rarest terms, whose folded text
+(kept in a column of the index) is then searched for the term itself. The
+query tree is evaluated as sets of documents, the filters applied, and the
+survivors ranked: title matches first, then BM25F (title boosted), or by
+date/readers.
 """
 
 from __future__ import annotations
@@ -70,13 +71,13 @@ class IndexResult(NamedTuple):
 def _schema(analyzer: BigramAnalyzer) -> Any:
     load_whoosh()
     from whoosh import fields as f
-    from whoosh.columns import NumericColumn
+    from whoosh.columns import NumericColumn, VarBytesColumn
 
-    from .segments import TermPositions
+    from .segments import FOLDED, TermCounts
 
     def text(boost: float = 1.0) -> Any:
-        field = f.TEXT(analyzer=analyzer, stored=True, phrase=True, field_boost=boost)
-        field.format = TermPositions(field_boost=boost)  # Whoosh's Positions, fed in one call per value
+        field = f.TEXT(analyzer=analyzer, stored=True, phrase=False, field_boost=boost)
+        field.format = TermCounts(field_boost=boost)  # Whoosh's Frequency, fed in one call per value
         return field
 
     return f.Schema(
@@ -85,6 +86,8 @@ def _schema(analyzer: BigramAnalyzer) -> Any:
         year=f.NUMERIC(int, bits=32), day=f.NUMERIC(int, bits=32),
         # Only read as columns (sorting, BM25's lengths in characters), never searched: not indexed
         **{name: f.COLUMN(NumericColumn("q" if name.endswith("_rank") else "i")) for name in NUMERIC_COLUMNS},
+        # Each text field's folded text, which decides phrases (the writer fills these)
+        **{FOLDED.format(name): f.COLUMN(VarBytesColumn()) for name in TEXT_FIELDS},
     )
 
 

@@ -6,7 +6,7 @@ import os
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..analysis import Folder
 from ..errors import UserError
@@ -25,6 +25,9 @@ from .opening import (
     read_meta,
     whoosh_files,
 )
+
+if TYPE_CHECKING:
+    from .segments import TextColumn
 
 SORTS = ("relevance", "date", "readers")
 
@@ -77,11 +80,12 @@ def search(
             node = And((node, Atom(folder.fold(author).strip(), ("author",))))
         if not reader.doc_count_all():
             return Results(0, ())  # an archive with no records: nothing can match (Whoosh's empty reader has no columns)
-        from .segments import decode_positions, posting_list
+        from .segments import document_frequency, posting_list
 
         evaluator = Evaluator(
-            reader, folder, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, opened.averages,
-            lists=partial(posting_list, reader), positions=decode_positions, column=opened.column,
+            reader, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, opened.averages,
+            lists=partial(posting_list, reader), frequency=partial(document_frequency, reader),
+            texts=opened.text, column=opened.column,
         )
         within = None
         for docs in _filtered(reader, filters):
@@ -111,6 +115,7 @@ class _Opened:
     def __init__(self, files: list[list[Any]], reader: Any, folder: Folder, averages: dict[str, float]) -> None:
         self.files, self.reader, self.folder, self.averages = files, reader, folder, averages
         self.columns: dict[str, Sequence[Any]] = {}
+        self.texts: dict[str, TextColumn] = {}
 
     def column(self, name: str) -> Sequence[Any]:
         """A column's values by document number: numeric columns read whole, others through Whoosh
@@ -121,6 +126,15 @@ class _Opened:
             reader = self.reader
             self.columns[name] = numeric_column(reader, name) if name in NUMERIC_COLUMNS else reader.column_reader(name)
         return self.columns[name]
+
+
+    def text(self, field: str) -> TextColumn:
+        """The folded ``field`` of every document (read on first use)."""
+        if field not in self.texts:
+            from .segments import TextColumn
+
+            self.texts[field] = TextColumn(self.reader, field)
+        return self.texts[field]
 
 
 #: Readers kept open between searches in one process, by index folder, with

@@ -5,16 +5,19 @@ thousands of documents, in pure Python *per posting* (bench/RESULTS.md has
 the profiles). This module keeps Whoosh's files and changes what is cheap to
 change through Whoosh's extension points; ``writer`` writes these files:
 
-* :class:`TermPositions`, the text fields' format: a posting's positions as
-  4-byte integers (not a pickled gap list), and one dict of positions per
-  field value from :func:`analysis.term_positions` instead of a token stream;
-* :class:`FastCodec`, Whoosh's codec whose posting blocks are pickled with
-  protocol 4 (Whoosh's protocol 2 pickles every ``bytes`` value as a call);
+* :class:`TermCounts`, the text fields' format: Whoosh's ``Frequency`` (a
+  posting is a document and how often the term occurs there: no positions),
+  fed one dict of counts per field value (:func:`analysis.term_counts`)
+  instead of a token stream. Phrases are checked against the folded text,
+  which each text field keeps in a column (:data:`FOLDED`);
+* :func:`write_term`, a term's postings written as Whoosh's blocks and term
+  info in one call: whole blocks pickled with protocol 4 (Whoosh's protocol 2
+  pickles every ``bytes`` as a call), no per-posting Python;
 * :func:`posting_list`, a term's whole posting list read a block at a time;
-  :func:`decode_positions`, a posting's positions;
-  :func:`numeric_column`, a whole column as one array.
+  :func:`numeric_column`, a whole column as one array; :class:`TextColumn`,
+  the documents' folded texts.
 
-The schema and the table of contents pickle ``TermPositions`` and
+The schema and the table of contents pickle ``TermCounts`` and
 ``FastCodec`` by this module path: keep it put, and bump
 ``index.SCHEMA_VERSION`` when what is written changes.
 """
@@ -25,12 +28,14 @@ import pickle
 import sys
 import zlib
 from array import array
+from collections.abc import Iterator
 from itertools import accumulate, chain, islice, repeat
-from operator import sub
+from operator import add, mul, sub
 from typing import Any, NamedTuple
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3PostingsWriter
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3TermInfo
+from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import length_to_byte
 
 #: Postings in a block (Whoosh: 128). Searches read whole posting lists, never skip inside one, so
@@ -42,115 +47,94 @@ COMPRESSION = 1
 COMPRESS_MIN = 512
 #: Fixed, not HIGHEST_PROTOCOL, so a newer Python writes the same index (and any Python 3 reads it).
 PICKLE_PROTOCOL = 4
+#: The column holding a text field's folded text (UTF-8, each ended by TEXT_END), which decides phrases.
+FOLDED = "{}_folded"
+TEXT_END = "\n"
 
-#: A posting's value: its positions as 4-byte little-endian integers (Whoosh's ``Positions``
-#: pickles a list of gaps behind a count: ~3x the bytes, and a ``pickle.loads`` to read one).
-WIDTH = 4
-_SWAP = sys.byteorder != "little"
-
-
-def encode_positions(positions: list[int]) -> bytes:
-    if len(positions) == 1:
-        return positions[0].to_bytes(WIDTH, "little")
-    packed = array("I", positions)
-    if _SWAP:
-        packed.byteswap()
-    return packed.tobytes()
+_BIG_ENDIAN = sys.byteorder == "big"
+#: What Whoosh's block statistics say of document lengths: we do not track them (``matching`` has its own).
+_NO_LENGTH = length_to_byte(None), length_to_byte(0)
 
 
-def decode_positions(value: bytes) -> list[int]:
-    if len(value) == WIDTH:
-        return [int.from_bytes(value, "little")]
-    packed = array("I")
-    packed.frombytes(value)
-    if _SWAP:
-        packed.byteswap()
-    return packed.tolist()
-
-
-class TermPositions(formats.Positions):  # type: ignore[misc]  # Whoosh is untyped
-    """Whoosh's ``Positions`` format with a compact encoding (:func:`encode_positions`), fed by the
-    analyzer's ``term_positions`` in one call per field value instead of a token stream."""
+class TermCounts(formats.Frequency):  # type: ignore[misc]  # Whoosh is untyped
+    """Whoosh's ``Frequency`` format (weight = occurrences x field boost, value = occurrences as a
+    4-byte integer), fed by the analyzer's ``term_counts`` in one call per field value."""
 
     def word_values(self, value: str, analyzer: Any, **_: Any) -> Any:
         boost = self.field_boost
-        for term, positions in analyzer.term_positions(value).items():
-            yield term, len(positions), len(positions) * boost, encode_positions(positions)
-
-    def encode(self, positions: list[int]) -> bytes:
-        return encode_positions(positions)
-
-    def decode_positions(self, value: bytes) -> list[int]:
-        return decode_positions(value)
-
-    def decode_frequency(self, value: bytes) -> int:
-        return len(value) // WIDTH
-
-    def decode_weight(self, value: bytes) -> float:
-        return len(value) // WIDTH * float(self.field_boost)
-
-    def decode_position_boosts(self, value: bytes) -> list[tuple[int, float]]:
-        return [(p, 1.0) for p in decode_positions(value)]
-
-
-class FastPostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh is untyped
-    """Whoosh's postings writer, its blocks pickled with protocol 4 instead of 2, small ones not compressed.
-
-    Whoosh reads blocks with ``pickle.loads``, which takes any protocol; under
-    protocol 2 every ``bytes`` value (a posting's positions) pickles as a call
-    to ``_codecs.encode``, so a block of 128 postings took ~100 us to write and
-    ~50 us to read back; protocol 4 takes ~7 and ~5 us and half the bytes.
-    Otherwise this is ``W3PostingsWriter._write_block`` as it stands in 2.7.5.
-    """
-
-    def _write_block(self, last: bool = False) -> None:
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
-        self._terminfo.add_block(self)
-        ids = self._ids
-        gaps = tuple(ids) if self._byteids else tuple(map(sub, ids, chain((0,), ids)))
-        databytes = pickle.dumps((gaps, _packed_weights(self._weights), self._mini_values()), PICKLE_PROTOCOL)
-        level = self._compression if len(databytes) >= COMPRESS_MIN else 0  # each block says its own level
-        if level:
-            databytes = zlib.compress(databytes, level)
-        lengths = length_to_byte(self._minlength), length_to_byte(self._maxlength)
-        infobytes = pickle.dumps((len(ids), ids[-1], self._maxweight, level, *lengths), PICKLE_PROTOCOL)
-        size = len(infobytes) + len(databytes)
-        self._postfile.write_int(-size if last else size)  # a negative size marks a term's last block
-        self._postfile.write(infobytes)
-        self._postfile.write(databytes)
-        self._blockcount += 1
-        self._new_block()
-
-
-def _packed_weights(weights: array[float]) -> Any:
-    """Whoosh's ``_mini_weights`` checked in C: None when all are 1.0, the one value when all are equal, else a tuple."""
-    first = weights[0]
-    if weights.count(first) != len(weights):
-        return tuple(weights)
-    return None if first == 1.0 else first
+        for term, times in analyzer.term_counts(value).items():
+            yield term, times, times * boost, times.to_bytes(4, "big")
 
 
 class FastCodec(W3Codec):  # type: ignore[misc]  # Whoosh is untyped
-    """Whoosh's codec (the same files) writing through :class:`FastPostingsWriter`; pickled in the index's table of contents."""
+    """Whoosh's codec with our block size and compression; pickled in the index's table of contents.
+
+    Posting blocks are written by :func:`write_term`, not by the codec's postings writer."""
 
     def __init__(self) -> None:
         super().__init__(blocklimit=BLOCK, compression=COMPRESSION)
 
-    def postings_writer(self, dbfile: Any, byteids: bool = False) -> FastPostingsWriter:
-        return FastPostingsWriter(
-            dbfile, blocklimit=self._blocklimit, byteids=byteids, compression=self._compression, inlinelimit=self._inlinelimit,
-        )
+
+# -- writing ------------------------------------------------------------------------
+
+def write_term(postfile: Any, ids: array[int], counts: array[int] | None, boost: float) -> bytes:
+    """Write one term's postings (ids ascending) as Whoosh's blocks; return its term info bytes.
+
+    ``counts`` is None for a field without values (Whoosh's ``Existence``: ids,
+    field, year), else each posting's occurrences. What ``W3PostingsWriter``
+    and ``W3TermInfo`` would write, minus the per-posting calls: blocks of
+    :data:`BLOCK`, ``(gaps, weights, values)`` pickled (weights None when all
+    are 1.0, one float when all are equal, else an ``array``), a negative size
+    marking a term's last block. Document lengths are not tracked (0 / None).
+    """
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    total, maxweight = 0.0, 0.0
+    for at in range(0, len(ids), BLOCK):
+        block = ids[at:at + BLOCK]
+        if counts is None:
+            weights: array[float] = array("f", repeat(boost, len(block)))
+            values = None
+        else:
+            part = counts[at:at + BLOCK]
+            weights = array("f", part if boost == 1.0 else map(mul, part, repeat(boost)))
+            if not _BIG_ENDIAN:
+                part = array("I", part)
+                part.byteswap()  # Frequency's values are Whoosh's pack_uint: big-endian
+            values = part.tobytes()
+        top = max(weights)
+        total += sum(weights)
+        maxweight = max(maxweight, top)
+        gaps = tuple(map(sub, block, chain((0,), block)))
+        data = pickle.dumps((gaps, _packed(weights), values), PICKLE_PROTOCOL)
+        level = COMPRESSION if len(data) >= COMPRESS_MIN else 0  # each block says its own level
+        if level:
+            data = zlib.compress(data, level)
+        info = pickle.dumps((len(block), block[-1], top, level, *_NO_LENGTH), PICKLE_PROTOCOL)
+        size = len(info) + len(data)
+        postfile.write_int(size if at + BLOCK < len(ids) else -size)
+        postfile.write(info)
+        postfile.write(data)
+    extent: bytes = pack_long(start) + pack_int(postfile.tell() - start)
+    header: bytes = W3TermInfo._struct.pack(False, total, len(ids), *_NO_LENGTH, maxweight, ids[0], ids[-1])
+    return header + extent
+
+
+def _packed(weights: array[float]) -> Any:
+    """Whoosh's ``_mini_weights`` checked in C: None when all are 1.0, the one value when all are equal, else the array."""
+    first = weights[0]
+    if weights.count(first) != len(weights):
+        return weights
+    return None if first == 1.0 else first
 
 
 # -- reading ------------------------------------------------------------------------
 
 class PostingList(NamedTuple):
-    """A term's postings in document order: document numbers, weights (occurrences x field boost), values."""
+    """A term's postings in document order: document numbers, weights (occurrences x field boost)."""
 
     ids: list[int]
     weights: list[float]
-    values: list[bytes]
 
 
 def posting_list(reader: Any, fieldname: str, term: str) -> PostingList:
@@ -161,7 +145,7 @@ def posting_list(reader: Any, fieldname: str, term: str) -> PostingList:
     posting: a query touching thousands of documents spent most of its time there.
     """
     tbytes = term.encode()
-    found = PostingList([], [], [])
+    found = PostingList([], [])
     for leaf, base in reader.leaf_readers():
         if (fieldname, tbytes) not in leaf:
             continue
@@ -170,24 +154,27 @@ def posting_list(reader: Any, fieldname: str, term: str) -> PostingList:
         deleted = leaf.deleted_docs_set
         if deleted:
             kept = [k for k, docnum in enumerate(part.ids) if docnum - base not in deleted]
-            part = PostingList([part.ids[k] for k in kept], [part.weights[k] for k in kept], [part.values[k] for k in kept])
+            part = PostingList([part.ids[k] for k in kept], [part.weights[k] for k in kept])
         found.ids.extend(part.ids)
         found.weights.extend(part.weights)
-        found.values.extend(part.values)
     return found
 
 
+def document_frequency(reader: Any, fieldname: str, term: str) -> int:
+    """How many documents have ``term`` (deleted ones included: an upper bound, for choosing what to read first)."""
+    return int(reader.doc_frequency(fieldname, term.encode()))
+
+
 def _blocks(m: Any, base: int) -> PostingList:
-    found = PostingList([], [], [])
+    found = PostingList([], [])
     while True:
         m._read_data()
-        gaps, weights, values = m._data
+        gaps, weights, _ = m._data
         found.ids.extend(islice(accumulate(gaps, initial=base), 1, None))
         if weights is None or isinstance(weights, float):
             found.weights.extend(repeat(1.0 if weights is None else weights, len(gaps)))
         else:
             found.weights.extend(weights)
-        found.values.extend(values)
         if m._lastblock:
             return found
         m._goto(m._nextoffset)
@@ -195,11 +182,10 @@ def _blocks(m: Any, base: int) -> PostingList:
 
 def _one_by_one(m: Any, base: int) -> PostingList:
     """Any other matcher (a term inlined in the term table): through Whoosh's interface."""
-    found = PostingList([], [], [])
+    found = PostingList([], [])
     while m.is_active():
         found.ids.append(base + m.id())
         found.weights.append(m.weight())
-        found.values.append(m.value())
         m.next()
     return found
 
@@ -221,3 +207,41 @@ def numeric_column(reader: Any, name: str) -> list[int]:
         values.extend(part)
         values.extend(repeat(column._default, leaf.doc_count_all() - len(part)))
     return values
+
+
+class TextColumn:
+    """Each document's folded text of one field, from the column read whole.
+
+    Whoosh's column reader seeks and reads once per document (~5 us); a
+    phrase checks thousands of candidates. Reading a segment's column at once
+    takes ~1 ms at 10k documents; :meth:`count` then searches each
+    document's span of the UTF-8 in place, in C (``map`` over ``bytes.count``).
+    What needs characters (a whole-word edge) gets :meth:`texts`: the column
+    decoded once and split at the line break the writer ends each text with
+    (folded text has none of its own).
+    """
+
+    def __init__(self, reader: Any, field: str) -> None:
+        self.data: list[bytes] = []  # per document, the column it is in
+        self.starts: array[int] = array("q")
+        self.ends: array[int] = array("q")
+        self._texts: list[str] | None = None
+        for leaf, _ in reader.leaf_readers():
+            column = leaf.column_reader(FOLDED.format(field), translate=False)
+            lengths = column._lengths
+            self.data.extend(repeat(column._dbfile.get(column._basepos, sum(lengths)), leaf.doc_count_all()))
+            self.starts.extend(iter(column._offsets))  # (Whoosh's arrays are of other kinds)
+            self.ends.extend(map(add, column._offsets, lengths))
+
+    def count(self, needle: bytes, docs: list[int]) -> Iterator[int]:
+        """How many times ``needle`` is in the text of each of ``docs`` (non-overlapping), in their order."""
+        starts, ends = map(self.starts.__getitem__, docs), map(self.ends.__getitem__, docs)
+        return map(bytes.count, map(self.data.__getitem__, docs), repeat(needle), starts, ends)
+
+    def texts(self, docs: list[int]) -> Iterator[str]:
+        """The texts of ``docs``, in their order."""
+        if self._texts is None:
+            self._texts = []
+            for data in dict.fromkeys(self.data):  # each segment's column once, in order
+                self._texts.extend(data.decode().split(TEXT_END)[:-1])
+        return map(self._texts.__getitem__, docs)

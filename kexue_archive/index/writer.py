@@ -5,13 +5,14 @@ commit, then makes four Python calls per posting, one of which looks the
 document's length up in a column file. Here, through its extension points
 (it stays Whoosh's writer: locking, deletions, merging, the table of contents):
 
-* :class:`TermPool` keeps, per (field, term), the posting list as three
-  parallel arrays, in arrival order, which is document order: nothing to sort
-  but the terms;
+* :class:`TermPool` keeps, per (field, term), the posting list as two
+  arrays (documents, occurrences), in arrival order, which is document order:
+  nothing to sort but the terms;
 * :class:`FastSegmentWriter` analyses a text field in one call
-  (``term_positions``) and writes each term's postings in whole blocks from
-  those arrays, without the per-posting length lookups (they feed block
-  statistics only Whoosh's own scorers use; ``matching`` has its own lengths);
+  (``term_counts``) and writes each term's postings and term info in one call
+  from those arrays (``segments.write_term``), without the per-posting length
+  lookups (they feed block statistics only Whoosh's own scorers use;
+  ``matching`` has its own lengths);
 * :func:`write_new` writes a fresh index as two segments at once, the second
   in a forked child.
 
@@ -30,85 +31,72 @@ from collections.abc import Callable, Sequence
 from operator import lt
 from typing import Any
 
+from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
-from .segments import WIDTH, FastCodec, TermPositions, encode_positions
+from ..analysis import term_counts
+from .segments import FOLDED, TEXT_END, FastCodec, TermCounts, write_term
 
-#: The value of a posting at one position, shared by every posting there: most postings are
-#: one occurrence, and a ``bytes`` object each would be ~60% of the pool's memory.
-_SINGLES = 1 << 14
-_SINGLE = [p.to_bytes(WIDTH, "little") for p in range(_SINGLES)]
-#: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~100 ms).
+#: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~30 ms).
 PARALLEL_MIN = 200
 
 
 class TermPool:
-    """The postings of one segment: per field, per term, three parallel lists in document order.
-
-    Text fields' terms are kept as ``str`` (encoded once per term when written,
-    not once per posting); other fields' terms as Whoosh gives them, ``bytes``.
+    """The postings of one segment: per field, per term, the document numbers and (text fields)
+    the occurrences, as two arrays in arrival order, which is document order: nothing to sort but
+    the terms. Text fields' terms are kept as ``str`` (encoded once per term when written, not once
+    per posting); other fields' terms as Whoosh gives them, ``bytes``.
     """
 
-    def __init__(self, text_fields: set[str]) -> None:
-        self.text_fields = text_fields
-        self.fields: dict[str, dict[Any, tuple[array[int], array[float], list[bytes]]]] = {}
-
-    def _lists(self, fieldname: str, term: str | bytes) -> tuple[array[int], array[float], list[bytes]]:
-        terms = self.fields.setdefault(fieldname, {})
-        lists = terms.get(term)
-        if lists is None:
-            lists = terms[term] = (array("I"), array("f"), [])
-        return lists
+    def __init__(self, counted: set[str]) -> None:
+        self.counted = counted
+        self.fields: dict[str, dict[Any, tuple[array[int], array[int] | None]]] = {}
 
     def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
         """One posting (field, term, document, weight, value): Whoosh's ``PostingPool.add`` (merges use it)."""
-        fieldname, tbytes, docnum, weight, vbytes = item
-        ids, weights, values = self._lists(fieldname, tbytes.decode() if fieldname in self.text_fields else tbytes)
-        ids.append(docnum)
-        weights.append(weight)
-        values.append(vbytes)
+        fieldname, tbytes, docnum, _, vbytes = item
+        terms = self.fields.setdefault(fieldname, {})
+        counted = fieldname in self.counted
+        term = tbytes.decode() if counted else tbytes
+        lists = terms.get(term)
+        if lists is None:
+            lists = terms[term] = (array("I"), array("I") if counted else None)
+        lists[0].append(docnum)
+        if lists[1] is not None:
+            lists[1].append(int.from_bytes(vbytes, "big"))  # TermCounts' value: the occurrences
 
-    def add_positions(self, fieldname: str, docnum: int, boost: float, found: dict[str, list[int]]) -> int:
-        """A document's postings in one text field from its terms' positions; returns the field's length.
+    def add_counts(self, fieldname: str, docnum: int, found: dict[str, int]) -> None:
+        """A document's postings in one text field from its terms' counts.
 
         The hot loop of indexing (once per distinct term of every field of every document).
         """
         terms = self.fields.setdefault(fieldname, {})
-        get, single = terms.get, _SINGLE
-        length = 0
-        for term, positions in found.items():
+        get = terms.get
+        for term, times in found.items():
             lists = get(term)
             if lists is None:
-                lists = terms[term] = (array("I"), array("f"), [])
-            ids, weights, values = lists
-            ids.append(docnum)
-            count = len(positions)
-            length += count
-            if count == 1:
-                weights.append(boost)
-                values.append(single[positions[0]] if positions[0] < _SINGLES else encode_positions(positions))
-            else:
-                weights.append(count * boost)
-                values.append(encode_positions(positions))
-        return length
+                lists = terms[term] = (array("I"), array("I"))
+            lists[0].append(docnum)
+            lists[1].append(times)  # type: ignore[union-attr]  # text fields always count
 
     def cleanup(self) -> None:
         self.fields = {}
 
 
 class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh is untyped
-    """A ``SegmentWriter`` whose pool is a :class:`TermPool` and whose flush writes whole blocks."""
+    """A ``SegmentWriter`` whose pool is a :class:`TermPool` and whose flush writes whole terms."""
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         # compound=False: opening a compound segment copies it whole into memory (BytesIO), 60 ms at 10k
         super().__init__(ix, codec=FastCodec(), compound=False, **kwargs)
         unused: Any = self.pool  # Whoosh's sorting pool, made by the constructor
         unused.cleanup()
-        self.pool: TermPool = TermPool({name for name, field in self.schema.items() if isinstance(field.format, TermPositions)})
+        self.pool: TermPool = TermPool({name for name, field in self.schema.items() if isinstance(field.format, TermCounts)})
 
     def add_document(self, **fields: Any) -> None:
         """Whoosh's ``add_document`` (boosts and vectors left out: the schema has none), with text
-        fields analysed in one call and pooled term by term instead of token by token."""
+        fields analysed in one call and pooled term by term instead of token by token; each text
+        field's folded text goes to its column (:data:`segments.FOLDED`), for phrases."""
         self._check_state()
         schema, pdw, docnum = self.schema, self.perdocwriter, self.docnum
         self._check_fields(schema, fields)
@@ -119,9 +107,13 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh is untyp
                 if value is None:
                     continue
                 length = 0
-                if isinstance(field.format, TermPositions):
-                    found = field.analyzer.term_positions(value)
-                    length = self.pool.add_positions(name, docnum, field.format.field_boost, found)
+                if isinstance(field.format, TermCounts):
+                    folded = field.analyzer.fold(value)
+                    found = term_counts(folded)
+                    self.pool.add_counts(name, docnum, found)
+                    length = sum(found.values())
+                    column = FOLDED.format(name)
+                    pdw.add_column_value(column, schema[column].column_type, (folded + TEXT_END).encode())
                 elif field.indexed:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         length += freq if field.scorable else 0
@@ -146,30 +138,27 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh is untyp
         self._finish()
 
     def _flush_segment(self) -> None:
+        """The terms table and postings of the pool, a term per :func:`segments.write_term` call."""
         self.perdocwriter.close()
         fw = self.fieldwriter
         for fieldname, terms in sorted(self.pool.fields.items()):
-            fw.start_field(fieldname, self.schema[fieldname])
+            field = self.schema[fieldname]
+            fw.start_field(fieldname, field)
+            prefix, add, postfile = pack_ushort(fw._fieldid), fw._tindex.add, fw._postfile
+            boost = float(field.format.field_boost)
             for term in sorted(terms):  # str sorts as its UTF-8 bytes do
-                fw.start_term(term.encode() if isinstance(term, str) else term)
-                _write_postings(fw._postwriter, *terms[term])
-                fw.finish_term()
+                ids, counts = _in_order(*terms[term])
+                add(prefix + (term.encode() if isinstance(term, str) else term), write_term(postfile, ids, counts, boost))
             fw.finish_field()
         fw.close()
 
 
-def _write_postings(pw: Any, ids: array[int], weights: array[float], values: list[bytes]) -> None:
-    """One term's postings as the codec's blocks: all but the last written here, the last by ``finish_term``."""
-    if not all(map(lt, ids, ids[1:])):  # merged segments may arrive out of order
-        order = sorted(range(len(ids)), key=ids.__getitem__)
-        ids, weights = array("I", (ids[i] for i in order)), array("f", (weights[i] for i in order))
-        values = [values[i] for i in order]
-    size = pw._blocklimit
-    for start in range(0, len(ids), size):
-        pw._ids, pw._weights, pw._values = ids[start:start + size], weights[start:start + size], values[start:start + size]
-        pw._maxweight = max(pw._weights)
-        if start + size < len(ids):
-            pw._write_block()
+def _in_order(ids: array[int], counts: array[int] | None) -> tuple[array[int], array[int] | None]:
+    """A term's postings by document number (merged segments may arrive out of order)."""
+    if all(map(lt, ids, ids[1:])):
+        return ids, counts
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    return array("I", map(ids.__getitem__, order)), None if counts is None else array("I", map(counts.__getitem__, order))
 
 
 def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
