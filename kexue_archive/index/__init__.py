@@ -87,7 +87,8 @@ def _schema(analyzer: BigramAnalyzer) -> Any:
         # Only read as columns (sorting, BM25's lengths in characters), never searched: not indexed
         **{name: f.COLUMN(NumericColumn("q" if name.endswith("_rank") else "i")) for name in NUMERIC_COLUMNS},
         # Each text field's folded text, which decides phrases (the writer fills these)
-        **{FOLDED.format(name): f.COLUMN(VarBytesColumn()) for name in TEXT_FIELDS},
+        # (offsets written at any size: Whoosh otherwise derives them in a Python loop on every open)
+        **{FOLDED.format(name): f.COLUMN(VarBytesColumn(write_offsets_cutoff=0)) for name in TEXT_FIELDS},
     )
 
 

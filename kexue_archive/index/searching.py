@@ -157,7 +157,7 @@ def _reader(root: Path) -> _Opened:
         if not isinstance(exc, UNREADABLE) and not _raised_in_whoosh(exc):
             raise  # our own bug: let it show
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", STALE) from exc
-    _READERS[key] = _Opened(files, reader, ix.schema["title"].analyzer, dict(read_meta(root).get("averages") or {}))
+    _READERS[key] = _Opened(files, reader, reader.schema["title"].analyzer, dict(read_meta(root).get("averages") or {}))
     return _READERS[key]
 
 
