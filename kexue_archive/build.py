@@ -24,7 +24,7 @@ from .merge import MERGE_VERSION, conflicts, merge_groups
 from .readers import read_text
 from .records import Article, Dump, Problem
 from .sources import decode, survey
-from .state import Change, State, Update
+from .state import Change, State, Update, article_json
 
 if TYPE_CHECKING:
     from .render import SiteResult
@@ -96,7 +96,7 @@ def build(
         for ledger in fresh:
             writer.write(store.ledger_path(root, ledger.sha256), store.to_yaml(ledger.to_dict()))
         articles = list(progress([a for a, _ in groups], "records", len(groups)))
-        digests = write_records(writer, root, articles, state.digests(a.id for a in articles))
+        digests = write_records(writer, root, articles, state.stored(a.id for a in articles))
         removed = sorted(old_ids - {a.id for a, _ in groups}) + ([] if trusted else stray_records(root, groups))
         for gone in removed:
             writer.remove(store.record_path(root, gone))
@@ -154,12 +154,24 @@ def read_dump(name: str, dump: Dump, data: bytes) -> Ledger:
     return Ledger(name, dump.sha256, dump.size, decoded.encoding, kind, reading.sightings, before + reading.problems)
 
 
-def write_records(writer: Writer, root: Path, articles: Sequence[Article], known: dict[str, str]) -> list[tuple[Article, str]]:
-    """Write each record whose bytes changed; return every (article, digest)."""
+def write_records(writer: Writer, root: Path, articles: Sequence[Article],
+                  stored: dict[str, tuple[str, str]]) -> list[tuple[Article, str]]:
+    """Write each record whose bytes changed; return every (article, digest).
+
+    ``stored``: (digest, JSON) of the records as the state last saw them. A
+    record whose JSON is unchanged keeps its file and digest without being
+    dumped as YAML again (a new dump regroups hundreds of records by month
+    and day, and most come out the same; YAML is the slow part).
+    """
     out = []
     for article in articles:
+        path = store.record_path(root, article.id)
+        known = stored.get(article.id)
+        if known is not None and known[1] == article_json(article) and path.exists():
+            out.append((article, known[0]))
+            continue
         data = store.to_yaml(store.article_dict(article))
-        writer.write(store.record_path(root, article.id), data, known.get(article.id))
+        writer.write(path, data, known[0] if known else None)
         out.append((article, store.digest(data)))
     return out
 

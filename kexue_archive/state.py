@@ -188,6 +188,10 @@ class State:
             return dict(self.db.execute("SELECT id, digest FROM articles"))
         return dict(self._where_in("SELECT id, digest FROM articles", "id", ids))
 
+    def stored(self, ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """(record digest, article JSON) by id, of those of ``ids`` that are stored."""
+        return {i: (d, j) for i, d, j in self._where_in("SELECT id, digest, json FROM articles", "id", ids)}
+
     def articles(self, ids: Iterable[str] | None = None) -> list[Article]:
         """Articles by id (all of them when ids is None), sorted by id."""
         if ids is None:
