@@ -24,6 +24,7 @@ MATH_ENVIRONMENTS = frozenset(
 )
 
 _BEGIN = re.compile(r"\\begin\{([A-Za-z]+\*?)\}")
+_SPECIAL = re.compile(r"[\\$]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,12 @@ def scan(text: str) -> Scan:
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
+        if ch != "\\" and ch != "$":  # prose: jump to the next backslash or dollar (in C)
+            m = _SPECIAL.search(text, i)
+            if m is None:
+                break
+            i = m.start()
+            ch = text[i]
         if ch == "\\" and i + 1 < n:
             nxt = text[i + 1]
             if nxt in "([":
