@@ -112,6 +112,7 @@ ROWS: list[tuple[str, Callable[[Metrics], str]]] = [
     ("indexing rate", _rate),
     ("cold CLI search (median, process start to exit)", lambda m: _s(m.get("cold_search_s")) if "cold_search_s" in m
      else m.get("search_note", NA)),
+    ("  of which Python's own start-up (`python -c pass` beside each, median)", lambda m: _s(m.get("python_start_s"))),
     ("warm query p50", lambda m: _ms(m.get("warm_p50_ms"))),
     ("warm query p95", lambda m: _ms(m.get("warm_p95_ms"))),
     ("FTS5 (trigram) indexing", lambda m: _s(m.get("fts_index_s"))),

@@ -127,8 +127,12 @@ def search(m: Metrics, base: Path, work: Path, queries: list[str], repeat: int) 
     # The console script beside this interpreter: a PATH shim (pyenv) would add ~0.1 s that is not ours.
     script = Path(sys.executable).with_name("kexue-archive")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "kexue_archive"]
-    cold = [run([*command, "search", "--archive", str(root), q]).seconds for _ in range(repeat) for q in queries]
-    m["cold_search_s"] = median(cold)
+    cold, bare = [], []
+    for _ in range(repeat):  # a bare interpreter beside each search: how much of "cold" is Python's own start-up here
+        for q in queries:
+            cold.append(run([*command, "search", "--archive", str(root), q]).seconds)
+            bare.append(run([sys.executable, "-c", "pass"]).seconds)
+    m["cold_search_s"], m["python_start_s"] = median(cold), median(bare)
     qfile = work / "queries.json"
     qfile.write_text(json.dumps(queries, ensure_ascii=False), encoding="utf-8")
     _, result = _child("search", root, qfile, max(3, repeat), work / "search.json")

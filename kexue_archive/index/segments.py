@@ -48,9 +48,8 @@ COMPRESSION = 1
 COMPRESS_MIN = 512
 #: Fixed, not HIGHEST_PROTOCOL, so a newer Python writes the same index (and any Python 3 reads it).
 PICKLE_PROTOCOL = 4
-#: The column holding a text field's folded text (UTF-8, each ended by TEXT_END), which decides phrases.
+#: The column holding a text field's folded text (UTF-8), which decides phrases.
 FOLDED = "{}_folded"
-TEXT_END = "\n"
 
 _BIG_ENDIAN = sys.byteorder == "big"
 #: What Whoosh's block statistics say of document lengths: we do not track them (``matching`` has its own).
@@ -218,24 +217,19 @@ class TextColumn:
     sliced from the mapped file and searched in C (``map`` over ``slice``,
     ``getitem``, ``bytes.count``): nothing is read that no candidate needs,
     which is what a cold search (a fresh process) pays for. What needs
-    characters (a whole-word edge) gets :meth:`texts`: each segment's column
-    decoded once and split at the line break the writer ends each text with
-    (folded text has none of its own).
+    characters (a whole-word edge) gets :meth:`texts`, each decoded alone.
     """
 
     def __init__(self, reader: Any, field: str) -> None:
         self.buffers: list[Any] = []  # per document, the mapped column it is in
         self.starts: list[int] = []
         self.ends: list[int] = []
-        self.columns: list[tuple[Any, int, int]] = []  # each segment's: buffer, where its texts start, end
-        self._texts: list[str] | None = None
         for leaf, _ in reader.leaf_readers():
             column = leaf.column_reader(FOLDED.format(field), translate=False)
             buffer, starts = _mapped(column._dbfile), list(map(add, column._offsets, repeat(column._basepos)))
             self.buffers.extend(repeat(buffer, leaf.doc_count_all()))
             self.starts.extend(starts)
             self.ends.extend(map(add, starts, column._lengths))
-            self.columns.append((buffer, column._basepos, column._basepos + sum(column._lengths)))
 
     def count(self, needle: bytes, docs: list[int]) -> Iterator[int]:
         """How many times ``needle`` is in the text of each of ``docs`` (non-overlapping), in their order."""
@@ -243,12 +237,10 @@ class TextColumn:
         return map(methodcaller("count", needle), map(getitem, map(self.buffers.__getitem__, docs), spans))
 
     def texts(self, docs: list[int]) -> Iterator[str]:
-        """The texts of ``docs``, in their order."""
-        if self._texts is None:
-            self._texts = []
-            for buffer, start, end in self.columns:
-                self._texts.extend(buffer[start:end].decode().split(TEXT_END)[:-1])
-        return map(self._texts.__getitem__, docs)
+        """The texts of ``docs``, in their order (each candidate decoded alone: a cold search
+        must not decode a whole column for a few thousand of its documents)."""
+        spans = map(slice, map(self.starts.__getitem__, docs), map(self.ends.__getitem__, docs))
+        return map(methodcaller("decode"), map(getitem, map(self.buffers.__getitem__, docs), spans))
 
 
 def _mapped(dbfile: Any) -> Any:

@@ -35,7 +35,7 @@ from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
 from ..analysis import term_counts
-from .segments import FOLDED, TEXT_END, FastCodec, TermCounts, write_term
+from .segments import FOLDED, FastCodec, TermCounts, write_term
 
 #: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~30 ms).
 PARALLEL_MIN = 200
@@ -113,7 +113,7 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh is untyp
                     self.pool.add_counts(name, docnum, found)
                     length = sum(found.values())
                     column = FOLDED.format(name)
-                    pdw.add_column_value(column, schema[column].column_type, (folded + TEXT_END).encode())
+                    pdw.add_column_value(column, schema[column].column_type, folded.encode())
                 elif field.indexed:
                     for tbytes, freq, weight, vbytes in field.index(value):
                         length += freq if field.scorable else 0
