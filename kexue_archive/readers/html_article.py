@@ -24,7 +24,6 @@ from .html_page import (
     canonical_url,
     find_byline,
     is_cut_short,
-    is_html,
     link_of,
     page_title,
     truncation_problem,
@@ -38,11 +37,6 @@ BODY = "#PostContent"
 TITLE_FALLBACKS = (".title-wrap h1", ".Post h1", "article h1", "h1")
 BODY_FALLBACKS = (".PostContent", ".post-content", ".entry-content", ".post-body")
 _REPRINT_URL = re.compile(r"转载到请包括本文地址[:：]\s*(https?://[^\s/]+/archives/\d+)")
-
-
-def sniff(text: str) -> bool:
-    """Any blog page that is not a listing or the archive page: the fallback HTML kind."""
-    return is_html(text)
 
 
 def read(text: str, file: str) -> Reading:

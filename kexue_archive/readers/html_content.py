@@ -19,16 +19,12 @@ from bs4.element import Comment, NavigableString
 
 from ..records import Problem, Sighting
 from .common import Reading, finish
-from .html_page import canonical_url, is_cut_short, is_html, truncation_problem
+from .html_page import canonical_url, is_cut_short, truncation_problem
 from .html_text import line_of, parse
+from .sniffing import YEAR
 
-YEAR = re.compile(r"(\d{4})\s*年\s*[（(]\s*共\s*(\d+)\s*篇\s*[）)]")
 MONTH = re.compile(r"^(\d{1,2})\s*月$")
 DAY = re.compile(r"(\d{1,2})\s*日\s*[:：]?\s*$")
-
-
-def sniff(text: str) -> bool:
-    return is_html(text) and bool(YEAR.search(text))
 
 
 @dataclass

@@ -12,8 +12,6 @@ the middle keeps the entries it has; the one it was cut in is ``truncated``.
 
 from __future__ import annotations
 
-import re
-
 from bs4 import BeautifulSoup, Tag
 
 from ..records import Problem, Sighting
@@ -24,7 +22,6 @@ from .html_page import (
     byline_problems,
     find_byline,
     is_cut_short,
-    is_html,
     link_of,
     truncation_problem,
     where,
@@ -33,13 +30,6 @@ from .html_text import paragraphs, parse
 
 ENTRY = ".Post"
 HEAD = ".title-wrap h2"
-_MARKERS = re.compile(r"点击阅读全文|title-wrap[^>]*>\s*<h2", re.IGNORECASE)
-#: An article page's own title: whatever else it links to, it is not a listing.
-_ARTICLE_TITLE = re.compile(r"title-wrap[^>]*>\s*<h1", re.IGNORECASE)
-
-
-def sniff(text: str) -> bool:
-    return is_html(text) and bool(_MARKERS.search(text)) and not _ARTICLE_TITLE.search(text)
 
 
 def read(text: str, file: str) -> Reading:

@@ -1,4 +1,4 @@
-"""What every HTML page of the blog has in common: sniffing, by-line, URLs, truncation.
+"""What every HTML page of the blog has in common: by-line, URLs, truncation (sniffing is ``sniffing``).
 
 The live site is Typecho with the blog's own theme. Its selectors are the
 first guess, never the only one: themes drift, so each lookup falls back to a
@@ -28,16 +28,8 @@ BYLINE = re.compile(
 #: The site name the ``<title>`` element appends (or is, on listing pages).
 SITE_NAMES = ("科学空间|Scientific Spaces", "科学空间")
 _TITLE_SUFFIX = re.compile(r"\s*[-–—|]\s*科学空间\s*\|?\s*(?:Scientific Spaces)?\s*$")
-_HTML_START = re.compile(r"^<(?:!doctype\s+html|html|head|body|div|meta|title|!--)", re.IGNORECASE)
-_HTML_MARKUP = re.compile(r"<(?:html|body|div)[\s>]", re.IGNORECASE)
 _HTML_OPEN = re.compile(r"<(?:html|body)[\s>]", re.IGNORECASE)
 _HTML_CLOSE = re.compile(r"</(?:html|body)\s*>", re.IGNORECASE)
-
-
-def is_html(text: str) -> bool:
-    """An HTML page (not a text dump that quotes some markup): it starts with a tag."""
-    head = text.lstrip("\ufeff \t\r\n")
-    return bool(_HTML_START.match(head)) and bool(_HTML_MARKUP.search(text))
 
 
 def canonical_url(href: str | None) -> str | None:

@@ -24,13 +24,8 @@ from .html_page import canonical_url
 from .html_text import html_paragraphs
 
 #: The feed's root comes first, after an XML declaration, stylesheet or comments.
-_SNIFF = re.compile(r"\s*(?:<\?xml[^>]*\?>\s*|<\?xml-stylesheet[^>]*\?>\s*|<!--.*?-->\s*)*<(?:rss|channel)[\s>]", re.DOTALL)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 _PARSER_OPTIONS = {"recover": True, "resolve_entities": False, "no_network": True, "huge_tree": True}
-
-
-def sniff(text: str) -> bool:
-    return bool(_SNIFF.match(text.lstrip("\ufeff")))
 
 
 def read(text: str, file: str) -> Reading:

@@ -9,6 +9,8 @@ regenerate them with UPDATE_GOLDEN=1 and review the diff by eye.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 from support import ROOT, SEED_FILES, SEEDS
@@ -128,3 +130,25 @@ def test_golden(name: str) -> None:
         path.write_bytes(got)
     assert from_yaml(path.read_bytes()) == from_yaml(got)
     assert path.read_bytes() == got
+
+
+_IMPORTS_AFTER_READING = """
+import sys
+from pathlib import Path
+from kexue_archive.build import build
+from kexue_archive.readers import read_text
+kind, reading = read_text(Path(sys.argv[1]).read_text(encoding="utf-8"), "dump")
+print(kind, len(reading.sightings), "bs4" in sys.modules, "lxml" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(("dump", "kind", "markup"), [
+    ("seeds/000_3d58166289bafc77.txt", "text-listing", False),
+    ("tests/fixtures/html/article-lion.html", "html-article", True),
+])
+def test_only_markup_dumps_load_beautifulsoup(dump: str, kind: str, markup: bool) -> None:
+    """The markup readers come in on first use: a build of plain-text dumps spends nothing on bs4/lxml (~0.1 s)."""
+    out = subprocess.run([sys.executable, "-c", _IMPORTS_AFTER_READING, str(ROOT / dump)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == kind and int(out[1]) > 0
+    assert out[2:] == [str(markup), str(markup)]
