@@ -11,7 +11,7 @@ import pytest
 from support import ROOT, SEED_FILES, SEEDS, run_cli
 
 from kexue_archive.archive import from_yaml, load_articles
-from kexue_archive.build import build
+from kexue_archive.build import UNFINISHED, build
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -276,12 +276,18 @@ def test_new_merge_version_rebuilds_the_state(tmp_path: Path, monkeypatch: pytes
 
 
 def test_a_killed_writes_temporary_files_are_swept_by_the_next_build(tmp_path: Path, full_snapshot: dict[str, bytes]) -> None:
-    root, site = tmp_path / "archive", tmp_path / "site"
+    root, site, elsewhere = tmp_path / "archive", tmp_path / "site", tmp_path / "other-site"
     build(SEEDS, root)
-    stale = [root / "records" / ".0228877e64fe.yaml.4242.tmp", root / ".manifest.yaml.4242.tmp", site / "articles" / ".x.html.4242.tmp"]
-    for path in stale:
+    assert not (root / UNFINISHED).exists()  # a finished build leaves no mark: the next one walks nothing
+    script = CRASH_SCRIPT.replace("Path(sys.argv[2]))", "Path(sys.argv[2]), site=Path(sys.argv[3]))")
+    killed = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(root), str(elsewhere)],
+                            env={**_env(), "KEXUE_CRASH_AFTER_WRITES": "1"}, cwd=ROOT)
+    assert killed.returncode == 137 and (root / UNFINISHED).exists()  # killed while drawing other-site
+    stale = [root / "records" / ".0228877e64fe.yaml.4242.tmp", root / ".manifest.yaml.4242.tmp",
+             elsewhere / "articles" / ".x.html.4242.tmp", site / "articles" / ".y.html.4242.tmp"]
+    for path in stale:  # what the killed build (rendering into other-site) left half-written
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"half a file")
     build(SEEDS, root, site=site)
     assert not [p for p in stale if p.exists()]
-    assert snapshot(root) == full_snapshot
+    assert snapshot(root) == full_snapshot and not (root / UNFINISHED).exists()
