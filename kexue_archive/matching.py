@@ -48,11 +48,6 @@ class PostingList(Protocol):
 
 PostingLists = Callable[[str, str], PostingList]
 
-#: A candidate list is intersected with another term's list only when that one is no longer:
-#: reading a posting costs ~0.2 us, checking a candidate's text ~1 us, and a phrase's terms mostly come together.
-_NARROW = 1.0
-
-
 class Texts(Protocol):
     """The folded texts of one field (``index.segments.TextColumn``)."""
 
@@ -166,17 +161,15 @@ class Evaluator:
         return self._matches[key]
 
     def _checked(self, field: str, needle: str, terms: list[str]) -> dict[int, float]:
-        """Documents whose folded ``field`` holds ``needle``: candidates from the rarest of its
-        ``terms`` (every occurrence has them all), then each candidate's text searched."""
+        """Documents whose folded ``field`` holds ``needle``: the documents of the rarest of its
+        ``terms`` (every occurrence has them all) are the candidates, each one's text searched."""
         frequency = {term: self.frequency(field, term) for term in terms}
-        rarest = sorted(frequency, key=lambda t: (frequency[t], t))
-        if not frequency[rarest[0]]:
+        rarest = min(frequency, key=lambda t: (frequency[t], t))
+        if not all(frequency.values()):
             return {}
-        candidates = self.lists(field, rarest[0]).ids
-        for term in rarest[1:]:
-            if frequency[term] > _NARROW * len(candidates) or not candidates:
-                break
-            candidates = list(set(candidates).intersection(self.lists(field, term).ids))
+        # Not intersected with the other terms' lists: a phrase's terms nearly always come
+        # together (扩散 and 散模), so reading those lists costs more than the checks they save
+        candidates = self.lists(field, rarest).ids
         texts, encoded = self.texts(field), plain(needle)
         counts = texts.count(encoded, candidates) if encoded else map(occurrence_counter(needle), texts.texts(candidates))
         boost = self.boosts.get(field, 1.0)
