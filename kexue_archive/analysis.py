@@ -278,21 +278,14 @@ def term_counts(folded: str) -> dict[str, int]:
 
 
 def query_terms(folded: str) -> list[str]:
-    """Terms at consecutive positions that every occurrence of ``folded`` (no white space) has in the index.
-
-    A CJK run gives its bigrams, then its last character as a unigram when
-    anything follows (so positions stay consecutive); a one-character run
-    gives its unigram.
-    """
+    """The index terms every occurrence of ``folded`` (no white space) has: a CJK run's
+    bigrams (a one-character run, its unigram), each word, each symbol."""
     terms: list[str] = []
-    tokens = query_tokens(folded)
-    for k, (kind, run) in enumerate(tokens):
-        if kind != "cjk" or len(run) == 1:
+    for kind, run in query_tokens(folded):
+        if kind == "cjk" and len(run) > 1:
+            terms.extend(run[i:i + 2] for i in range(len(run) - 1))
+        else:
             terms.append(run)
-            continue
-        terms.extend(run[i:i + 2] for i in range(len(run) - 1))
-        if k + 1 < len(tokens):
-            terms.append(run[-1])
     return terms
 
 
@@ -302,7 +295,7 @@ def segments(folded: str) -> list[list[str]]:
 
 
 def is_exact(folded: str) -> bool:
-    """True when the index alone answers ``folded``: it has no white space (one phrase)."""
+    """True when ``folded`` is one run of index terms: no white space inside or around it."""
     return len(folded.split()) == 1 and folded == folded.strip()
 
 

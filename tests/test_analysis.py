@@ -157,7 +157,7 @@ def test_cjk_runs_give_bigrams_and_unigrams_latin_words_whole() -> None:
     }
     assert query_terms("扩散模型") == ["扩散", "散模", "模型"]
     assert query_terms("熵") == ["熵"]
-    assert query_terms("微调lora") == ["微调", "调", "lora"]
+    assert query_terms("微调lora") == ["微调", "lora"] and query_terms("的熵,a") == ["的熵", ",", "a"]
     assert is_exact("扩散模型") and is_exact("lora") and is_exact("熵") and is_exact("$")
     assert is_exact("lora微调") and is_exact("gpt-4") and not is_exact("生成 函数")
     assert is_word_char("a") and is_word_char("7") and not is_word_char("熵") and not is_word_char("_")
