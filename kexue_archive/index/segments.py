@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 from whoosh import formats
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3TermInfo
+from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
 from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import length_to_byte
 
@@ -87,8 +88,7 @@ def write_term(postfile: Any, ids: array[int], counts: array[int] | None, boost:
     are 1.0, one float when all are equal, else an ``array``), a negative size
     marking a term's last block. Document lengths are not tracked (0 / None).
     """
-    start = postfile.tell()
-    postfile.write(WHOOSH3_HEADER_MAGIC)
+    chunks: list[bytes] = [WHOOSH3_HEADER_MAGIC]  # the term's blocks, written at once
     total, maxweight = 0.0, 0.0
     for at in range(0, len(ids), BLOCK):
         block = ids[at:at + BLOCK]
@@ -112,12 +112,31 @@ def write_term(postfile: Any, ids: array[int], counts: array[int] | None, boost:
             data = zlib.compress(data, level)
         info = pickle.dumps((len(block), block[-1], top, level, *_NO_LENGTH), PICKLE_PROTOCOL)
         size = len(info) + len(data)
-        postfile.write_int(size if at + BLOCK < len(ids) else -size)
-        postfile.write(info)
-        postfile.write(data)
-    extent: bytes = pack_long(start) + pack_int(postfile.tell() - start)
+        chunks += (pack_int(size if at + BLOCK < len(ids) else -size), info, data)
+    start = postfile.tell()
+    postfile.write(b"".join(chunks))
+    extent: bytes = pack_long(start) + pack_int(sum(map(len, chunks)))
     header: bytes = W3TermInfo._struct.pack(False, total, len(ids), *_NO_LENGTH, maxweight, ids[0], ids[-1])
     return header + extent
+
+
+def add_terms(table: Any, items: list[tuple[bytes, bytes]]) -> None:
+    """Whoosh's ``OrderedHashWriter.add`` for a field's (key, term info) pairs at once, keys
+    ascending: the same bytes and hash buckets, one write instead of four calls per term."""
+    if not items:
+        return
+    if items[0][0] <= table.lastkey:
+        raise ValueError(f"keys must increase: {table.lastkey!r}..{items[0][0]!r}")
+    position, hashed, buckets, index = table.dbfile.tell(), table.hashfn, table.buckets, table.index
+    chunks: list[bytes] = []
+    for key, value in items:
+        index.append(position)
+        code = hashed(key)
+        buckets[code & 255].append((code, position))
+        chunks += (_KEY_VALUE_LENGTHS.pack(len(key), len(value)), key, value)
+        position += _KEY_VALUE_LENGTHS.size + len(key) + len(value)
+    table.dbfile.write(b"".join(chunks))
+    table.lastkey = items[-1][0]
 
 
 def _packed(weights: array[float]) -> Any:

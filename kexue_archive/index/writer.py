@@ -35,7 +35,7 @@ from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
 from ..analysis import term_counts
-from .segments import FOLDED, FastCodec, TermCounts, write_term
+from .segments import FOLDED, FastCodec, TermCounts, add_terms, write_term
 
 #: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~30 ms).
 PARALLEL_MIN = 200
@@ -144,11 +144,14 @@ class FastSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh is untyp
         for fieldname, terms in sorted(self.pool.fields.items()):
             field = self.schema[fieldname]
             fw.start_field(fieldname, field)
-            prefix, add, postfile = pack_ushort(fw._fieldid), fw._tindex.add, fw._postfile
+            prefix, postfile = pack_ushort(fw._fieldid), fw._postfile
             boost = float(field.format.field_boost)
+            infos = []
             for term in sorted(terms):  # str sorts as its UTF-8 bytes do
                 ids, counts = _in_order(*terms[term])
-                add(prefix + (term.encode() if isinstance(term, str) else term), write_term(postfile, ids, counts, boost))
+                key = prefix + (term.encode() if isinstance(term, str) else term)
+                infos.append((key, write_term(postfile, ids, counts, boost)))
+            add_terms(fw._tindex, infos)
             fw.finish_field()
         fw.close()
 
