@@ -81,7 +81,7 @@ def _schema(analyzer: BigramAnalyzer) -> Any:
         return field
 
     return f.Schema(
-        id=f.ID(stored=True, unique=True, sortable=True),
+        id=f.ID(stored=True, unique=True, sortable=VarBytesColumn(write_offsets_cutoff=0)),  # (see the folded columns)
         title=text(TITLE_BOOST), excerpt=text(), math=text(), author=text(), date=f.STORED(), readers=f.STORED(),
         year=f.NUMERIC(int, bits=32), day=f.NUMERIC(int, bits=32),
         # Only read as columns (sorting, BM25's lengths in characters), never searched: not indexed

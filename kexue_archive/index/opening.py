@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 #: Bump when the schema, the analyzer or the folding changes: older indexes are rebuilt.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 TITLE_BOOST = 3.0
 TEXT_FIELDS = ("title", "excerpt", "math", "author")
 #: Columns of numbers only (ranks, lengths): read whole by ``segments.numeric_column``.
