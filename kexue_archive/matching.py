@@ -180,9 +180,9 @@ class Evaluator:
     def average_length(self, field: str) -> float:
         """Mean characters of ``field``: Whoosh keeps token totals, our lengths are characters."""
         key = f"{field}_len"
-        if key not in self._averages:
-            total = sum(self.column(key))
-            self._averages[key] = total / max(1, self.r.doc_count_all())
+        if key not in self._averages:  # (the index keeps these: see index._averages)
+            live = list(self.all_docs())
+            self._averages[key] = sum(map(self.column(key).__getitem__, live)) / max(1, len(live))
         return self._averages[key]
 
     def scores(self, positives: Sequence[Atom], docs: set[int]) -> tuple[dict[int, float], set[int]]:

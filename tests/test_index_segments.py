@@ -98,6 +98,22 @@ def test_updates_and_deletions_across_segments(corpus: tuple[Path, list[Article]
         assert {h.id for h in index.search(root, q, limit=ALL).hits} == expected, q
 
 
+def test_an_updated_index_ranks_as_one_built_afresh(corpus: tuple[Path, list[Article]], tmp_path: Path) -> None:
+    """Incremental == full for search too: after single-record updates (replaced documents linger in
+    their segments until Whoosh merges them), hits, order and scores are a fresh index's."""
+    root = tmp_path / "updated"
+    shutil.copytree(corpus[0], root)
+    articles = list(corpus[1])
+    for k in range(12):
+        articles[k * 5] = dataclasses.replace(articles[k * 5], excerpt=articles[k * 5].excerpt + f" 扩散模型 Qwxz{k} 新增")
+        assert not index.index_articles(root, articles).rebuilt
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    index.index_articles(fresh, articles, full=True)
+    queries = [*_queries(articles), "扩散模型", "新增", "qwxz3", '"扩散模型 qwxz"']
+    assert _results(root, queries) == _results(fresh, queries)
+
+
 def test_stock_whoosh_reads_our_segments(corpus: tuple[Path, list[Article]]) -> None:
     """Our format and blocks are Whoosh's files: its own searcher finds the documents having all of a
     query's terms, with each term's count as its weight, as our analysis of the records says."""

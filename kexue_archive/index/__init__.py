@@ -164,14 +164,17 @@ def update(
 
 
 def _averages(ix: Any) -> dict[str, float]:
-    """Mean length of each text field, for BM25: summed here once, not by every search."""
+    """Mean length of each text field over the live documents, for BM25: summed here once, not
+    by every search (a document replaced or removed stays in its segment until a merge: leaving
+    it out keeps an updated index scoring exactly as one built afresh)."""
     with ix.reader() as reader:
-        docs = reader.doc_count_all()
-        if not docs:  # an archive with no records yet: Whoosh's empty reader has no columns
+        live = list(reader.all_doc_ids())
+        if not live:  # an archive with no records yet: Whoosh's empty reader has no columns
             return {f"{name}_len": 0.0 for name in TEXT_FIELDS}
         from .segments import numeric_column
 
-        return {f"{name}_len": sum(numeric_column(reader, f"{name}_len")) / docs for name in TEXT_FIELDS}
+        columns = {f"{name}_len": numeric_column(reader, f"{name}_len") for name in TEXT_FIELDS}
+        return {key: sum(map(column.__getitem__, live)) / len(live) for key, column in columns.items()}
 
 
 def _known(root: Path) -> tuple[dict[str, str] | None, list[list[Any]] | None]:
