@@ -24,7 +24,7 @@ from .merge import MERGE_VERSION, conflicts, merge_groups
 from .readers import read_text
 from .records import Article, Dump, Problem
 from .sources import decode, survey
-from .state import Change, State, Update, article_json
+from .state import STATE_PATH, Change, State, Update, article_json
 
 if TYPE_CHECKING:
     from .render import SiteResult
@@ -75,7 +75,7 @@ def build(
     """Bring the archive in ``root`` up to date with the dumps in ``seeds``, then the site in ``site``."""
     started = time.perf_counter()
     progress = progress or quietly
-    with locked(root), State(root / ".cache" / "state.sqlite") as state:
+    with locked(root), State(root / STATE_PATH) as state:
         _begin(root, site)
         manifest = store.load_manifest(root)
         reread = full or manifest.reader_version != READER_VERSION  # readers changed: read every dump again

@@ -148,8 +148,10 @@ def _progress(quiet: bool) -> Progress | None:
 
 def cmd_add(args: argparse.Namespace) -> int:
     from .intake import add
+    from .state import STATE_PATH, known_hashes
 
-    intake = add(args.paths, args.seeds)
+    with known_hashes(args.archive / STATE_PATH) as known:
+        intake = add(args.paths, args.seeds, known)
     for path in intake.duplicates:
         print(f"{path}: already in {args.seeds} (same content); skipped", file=sys.stderr)
     for problem in intake.rejected:

@@ -16,7 +16,7 @@ from .archive import atomic_write
 from .build import read_dump
 from .errors import UserError
 from .records import Dump, Problem
-from .sources import find_dumps
+from .sources import HashCache, find_dumps, survey
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,14 @@ class Intake:
     copied: tuple[str, ...]
     duplicates: tuple[str, ...]
     rejected: tuple[Problem, ...]
+
+
+def _unknown(path: str, size: int, mtime_ns: int) -> None:
+    return None
+
+
+def _forget(path: str, size: int, mtime_ns: int, sha: str) -> None:
+    """``add`` records no hashes: the build that follows does, under its lock."""
 
 
 def _candidates(paths: Iterable[Path]) -> list[Path]:
@@ -49,9 +57,11 @@ def _free_name(seeds: Path, name: str, sha: str) -> Path:
     return seeds / f"{stem}-{sha[:8]}{dot}{ext}"
 
 
-def add(paths: Iterable[Path], seeds: Path) -> Intake:
+def add(paths: Iterable[Path], seeds: Path, known: HashCache | None = None) -> Intake:
+    """Copy the readable new dumps among ``paths`` into ``seeds``. ``known``: the hashes the last
+    build recorded (``state.known_hashes``), so that dumps already in seeds/ are not read again."""
     seeds.mkdir(parents=True, exist_ok=True)
-    present = {hashlib.sha256(p.read_bytes()).hexdigest() for p in find_dumps(seeds)}
+    present = {dump.sha256 for _, dump in survey(seeds, known or _unknown, _forget)}
     copied: list[str] = []
     duplicates: list[str] = []
     rejected: list[Problem] = []

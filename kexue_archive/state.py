@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +96,36 @@ class Change:
     removed: tuple[str, ...]
 
 
+#: Where in the archive folder the state lives.
+STATE_PATH = Path(".cache") / "state.sqlite"
+
+
+def _known_hash(db: sqlite3.Connection, path: str, size: int, mtime_ns: int) -> str | None:
+    """The content hash recorded for a file of this size and modification time, if any."""
+    row = db.execute("SELECT sha FROM hashes WHERE path = ? AND size = ? AND mtime_ns = ?", (path, size, mtime_ns)).fetchone()
+    return None if row is None else str(row[0])
+
+
+@contextmanager
+def known_hashes(path: Path) -> Iterator[Callable[[str, int, int], str | None]]:
+    """The content hashes the last build recorded, read only: no lock taken, nothing written
+    (``add`` checks seeds/ with them before a build). Knows nothing when there is no readable state."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        yield lambda *_: None
+        return
+    try:
+        db.execute("SELECT 1 FROM hashes LIMIT 1")
+        known: Callable[[str, int, int], str | None] = partial(_known_hash, db)
+    except sqlite3.Error:
+        known = lambda *_: None  # noqa: E731  # (no state yet, or one of another version)
+    try:
+        yield known
+    finally:
+        db.close()
+
+
 class State:
     """An open state database. Use as a context manager; it closes on exit."""
 
@@ -139,9 +171,7 @@ class State:
         return dict(self.db.execute("SELECT sha, name FROM dumps"))
 
     def known_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
-        query = "SELECT sha FROM hashes WHERE path = ? AND size = ? AND mtime_ns = ?"
-        row = self.db.execute(query, (path, size, mtime_ns)).fetchone()
-        return None if row is None else str(row[0])
+        return _known_hash(self.db, path, size, mtime_ns)
 
     def affected(self, new: Sequence[Sighting]) -> tuple[list[Sighting], set[str]]:
         """Stored sightings the new ones may regroup, and the articles they form.

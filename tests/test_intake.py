@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from support import SEED_FILES, SEEDS, run_cli
 
 from kexue_archive.archive import load_articles
@@ -37,3 +38,35 @@ def test_add_copies_new_skips_known_rejects_bad_then_builds(tmp_path: Path) -> N
 def test_add_names_a_missing_path(tmp_path: Path) -> None:
     done = run_cli("add", str(tmp_path / "nope.txt"), "--seeds", str(tmp_path / "s"), "--archive", str(tmp_path / "a"))
     assert done.returncode == 2 and "no such file or folder" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_add_does_not_read_again_the_dumps_the_last_build_hashed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """seeds/ is checked with the build's own record of hashes (size and mtime unchanged): only new files are read."""
+    import hashlib
+
+    from kexue_archive import sources
+    from kexue_archive.build import build
+    from kexue_archive.intake import add
+    from kexue_archive.state import STATE_PATH, known_hashes
+
+    seeds, archive = tmp_path / "seeds", tmp_path / "archive"
+    seeds.mkdir()
+    for name in SEED_FILES[:3]:
+        shutil.copy(SEEDS / name, seeds / name)
+    build(seeds, archive)
+    (seeds / SEED_FILES[1]).touch()  # a newer mtime: this one must be read again
+    hashed: list[int] = []
+
+    class Counting:
+        @staticmethod
+        def sha256(data: bytes) -> object:
+            hashed.append(len(data))
+            return hashlib.sha256(data)
+
+    monkeypatch.setattr(sources, "hashlib", Counting)
+    with known_hashes(archive / STATE_PATH) as known:
+        done = add([SEEDS / SEED_FILES[0], SEEDS / SEED_FILES[3]], seeds, known)
+    assert done.duplicates == (str(SEEDS / SEED_FILES[0]),) and done.copied == (SEED_FILES[3],)
+    assert hashed == [(seeds / SEED_FILES[1]).stat().st_size]
+    with known_hashes(tmp_path / "no-archive" / STATE_PATH) as nothing:  # no state: everything is read
+        assert nothing("x", 1, 2) is None
