@@ -25,8 +25,8 @@ and every other non-space character (punctuation, TeX symbols) as itself;
 the index keeps how often each term occurs, not where (:func:`term_counts`).
 A query that is one such term (``熵``, ``模型``, ``lora``) is answered by its
 postings alone; a longer one (``扩散模型``, ``\\frac``, ``GPT-4``, ``生成 函数``)
-by the documents having all its terms (:func:`query_terms` of each part),
-whose folded text is then searched for it (``matching``). It is a duck-typed Whoosh
+by the documents having the rarest of its terms (:func:`query_terms` of each
+part), whose folded text is then searched for it (``matching``). It is a duck-typed Whoosh
 analyzer (Whoosh pickles it into the schema; this module path must stay put)
 that does not import Whoosh: the site export and the tests use it without.
 """

@@ -8,12 +8,11 @@ column.
 A single term (a word, a symbol, a CJK bigram or character) is answered by
 its posting list alone. Anything longer -- ``扩散模型``, ``\\frac``, ``生成 函数``
 -- is a candidate search then a check, as trigram indexes do (pg_trgm's
-recheck): the documents having its rarest terms (the intersection of their
-posting lists, in C) are the candidates, and each candidate's folded text,
-kept in a column by the index, is searched for the query itself (``bytes.count``,
-or ``query.occurrences`` where whole-word edges matter). The index keeps no
-positions, which makes it half the work to write; and the text check is the
-very definition the tests hold search to.
+recheck): the documents having its rarest term are the candidates, and each
+one's folded text, kept in a column by the index, is searched for the query
+itself (``bytes.count``, or a regex where whole-word edges matter). The index
+keeps no positions, which makes it half the work to write; and the text check
+is the very definition the tests hold search to.
 
 Why not Whoosh's own queries and collectors, or even its matchers: they make
 several Python calls per posting.
@@ -47,6 +46,7 @@ class PostingList(Protocol):
 
 
 PostingLists = Callable[[str, str], PostingList]
+
 
 class Texts(Protocol):
     """The folded texts of one field (``index.segments.TextColumn``)."""
@@ -164,9 +164,9 @@ class Evaluator:
         """Documents whose folded ``field`` holds ``needle``: the documents of the rarest of its
         ``terms`` (every occurrence has them all) are the candidates, each one's text searched."""
         frequency = {term: self.frequency(field, term) for term in terms}
-        rarest = min(frequency, key=lambda t: (frequency[t], t))
         if not all(frequency.values()):
             return {}
+        rarest = min(frequency, key=lambda t: (frequency[t], t))
         # Not intersected with the other terms' lists: a phrase's terms nearly always come
         # together (扩散 and 散模), so reading those lists costs more than the checks they save
         candidates = self.lists(field, rarest).ids

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -25,6 +25,7 @@ from typing import Any
 
 from .archive import article_dict, article_from_dict
 from .records import Article, Problem, Sighting
+from .sources import HashCache
 from .text import title_key
 
 #: Bump when the tables below change; an old cache is then rebuilt.
@@ -106,22 +107,26 @@ def _known_hash(db: sqlite3.Connection, path: str, size: int, mtime_ns: int) -> 
     return None if row is None else str(row[0])
 
 
+def _knows_nothing(path: str, size: int, mtime_ns: int) -> None:
+    return None
+
+
 @contextmanager
-def known_hashes(path: Path) -> Iterator[Callable[[str, int, int], str | None]]:
+def known_hashes(path: Path) -> Iterator[HashCache]:
     """The content hashes the last build recorded, read only: no lock taken, nothing written
     (``add`` checks seeds/ with them before a build). Knows nothing when there is no readable state."""
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     except sqlite3.Error:
-        yield lambda *_: None
+        yield _knows_nothing
         return
     try:
         db.execute("SELECT 1 FROM hashes LIMIT 1")
-        known: Callable[[str, int, int], str | None] = partial(_known_hash, db)
-    except sqlite3.Error:
-        known = lambda *_: None  # noqa: E731  # (no state yet, or one of another version)
+        readable = True
+    except sqlite3.Error:  # no state yet, or one of another version
+        readable = False
     try:
-        yield known
+        yield partial(_known_hash, db) if readable else _knows_nothing
     finally:
         db.close()
 

@@ -17,7 +17,7 @@ build interrupted before the index was updated is repaired by the next one.
 How a query is answered (see ``query`` for the language, ``matching`` for
 the evaluation): every term is folded and turned into index terms
 (``analysis.query_terms``). A single index term is answered by its postings;
-anything longer by the documents having its rarest terms, whose folded text
+anything longer by the documents having its rarest term, whose folded text
 (kept in a column of the index) is then searched for the term itself. The
 query tree is evaluated as sets of documents, the filters applied, and the
 survivors ranked: title matches first, then BM25F (title boosted), or by

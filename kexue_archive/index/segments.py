@@ -252,14 +252,16 @@ class TextColumn:
 
     def count(self, needle: bytes, docs: list[int]) -> Iterator[int]:
         """How many times ``needle`` is in the text of each of ``docs`` (non-overlapping), in their order."""
-        spans = map(slice, map(self.starts.__getitem__, docs), map(self.ends.__getitem__, docs))
-        return map(methodcaller("count", needle), map(getitem, map(self.buffers.__getitem__, docs), spans))
+        return map(methodcaller("count", needle), self._utf8(docs))
 
     def texts(self, docs: list[int]) -> Iterator[str]:
         """The texts of ``docs``, in their order (each candidate decoded alone: a cold search
         must not decode a whole column for a few thousand of its documents)."""
+        return map(methodcaller("decode"), self._utf8(docs))
+
+    def _utf8(self, docs: list[int]) -> Iterator[bytes]:
         spans = map(slice, map(self.starts.__getitem__, docs), map(self.ends.__getitem__, docs))
-        return map(methodcaller("decode"), map(getitem, map(self.buffers.__getitem__, docs), spans))
+        return map(getitem, map(self.buffers.__getitem__, docs), spans)
 
 
 def _mapped(dbfile: Any) -> Any:
