@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
+
+from playwright.sync_api import expect
 
 MATH_TITLE = "注意力和Softmax的两点有趣发现:鲁棒性和信息量"
 
@@ -16,8 +19,7 @@ def test_home_to_article_with_laid_out_math(site: Path, page: Any) -> None:
     page.goto(url(site, "index.html"))
     assert page.locator("html").get_attribute("lang") == "zh-CN"
     page.get_by_role("link", name=MATH_TITLE).click()
-    page.wait_for_load_state("load")
-    assert page.url.endswith(".html") and "/articles/" in page.url
+    page.wait_for_url("**/articles/*.html")
     assert page.locator("h1").inner_text() == MATH_TITLE
     display = page.locator(".katex-display .katex-html").first
     box = display.bounding_box()
@@ -36,14 +38,14 @@ def test_header_search_finds_chinese_and_opens_a_result(site: Path, page: Any) -
     page.fill("#top-q", "扩散模型")
     page.press("#top-q", "Enter")
     page.wait_for_selector("#results li.card")
-    assert "search.html#q=" in page.url
+    expect(page).to_have_url(re.compile(r"search\.html#q="))
     hits = page.locator("#results li.card")
     assert hits.count() >= 2
     assert page.locator("#results mark").first.inner_text() == "扩散模型"
     first_title = hits.first.locator("h2 a").inner_text()
     hits.first.locator("h2 a").click()
-    page.wait_for_load_state("load")
-    assert page.locator("h1").inner_text() == first_title
+    page.wait_for_url("**/articles/*.html")
+    expect(page.locator("h1")).to_have_text(first_title)
 
 
 def test_traditional_and_full_width_queries_fold(site: Path, page: Any) -> None:
@@ -67,15 +69,15 @@ def test_search_state_lives_in_the_hash(site: Path, page: Any) -> None:
     readers = [int(m.split("·")[1].split("位")[0].replace(",", "")) for m in metas]
     assert readers == sorted(readers, reverse=True)
     page.select_option("#sort", "date")
-    assert "sort=date" in page.url
+    expect(page).to_have_url(re.compile(r"sort=date"))
     page.fill("#q", "不可能出现的词组合")
     page.press("#q", "Enter")
-    assert "没有找到" in page.inner_text("#search-status")
+    expect(page.locator("#search-status")).to_contain_text("没有找到")
 
 
 def test_bad_query_says_so_without_errors(site: Path, page: Any) -> None:
     page.goto(url(site, "search.html") + '#q=%22unclosed')
-    assert "无法理解" in page.inner_text("#search-status")
+    expect(page.locator("#search-status")).to_contain_text("无法理解")
 
 
 def test_read_mark_survives_reload_and_shows_in_lists(site: Path, page: Any) -> None:
@@ -84,23 +86,25 @@ def test_read_mark_survives_reload_and_shows_in_lists(site: Path, page: Any) -> 
     article_id = first.get_attribute("data-id")
     assert "is-read" not in (first.get_attribute("class") or "")
     first.locator("h2 a").click()
-    page.wait_for_load_state("load")
+    page.wait_for_url("**/articles/*.html")
     toggle = page.locator("button.read-toggle")
-    assert toggle.get_attribute("aria-pressed") == "true"  # opening it marked it read
+    expect(toggle).to_have_attribute("aria-pressed", "true")  # opening it marked it read
     toggle.click()
-    assert toggle.get_attribute("aria-pressed") == "false"
+    expect(toggle).to_have_attribute("aria-pressed", "false")
     page.reload()
-    assert page.locator("button.read-toggle").get_attribute("aria-pressed") == "false"  # the unmark survived
-    page.locator("button.read-toggle").click()
+    expect(toggle).to_have_attribute("aria-pressed", "false")  # the unmark survived
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
     page.reload()
-    assert page.locator("button.read-toggle").get_attribute("aria-pressed") == "true"
+    expect(toggle).to_have_attribute("aria-pressed", "true")
     page.goto(url(site, "index.html"))
     entry = page.locator(f'li[data-id="{article_id}"]')
-    assert "is-read" in (entry.get_attribute("class") or "")
+    expect(entry).to_have_class(re.compile(r"\bis-read\b"))
     page.check("input.hide-read")
-    assert not entry.is_visible()
+    expect(entry).to_be_hidden()
     page.reload()
-    assert page.is_checked("input.hide-read") and not page.locator(f'li[data-id="{article_id}"]').is_visible()
+    expect(page.locator("input.hide-read")).to_be_checked()
+    expect(entry).to_be_hidden()
 
 
 def test_keyboard_reaches_the_skip_link_and_search_first(site: Path, page: Any) -> None:
@@ -108,7 +112,7 @@ def test_keyboard_reaches_the_skip_link_and_search_first(site: Path, page: Any) 
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "跳到正文"
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main")
+    expect(page).to_have_url(re.compile(r"#main$"))  # fragment navigation lands asynchronously
     page.keyboard.press("/")
     assert page.evaluate("document.activeElement.id") == "top-q"
     page.keyboard.type("熵")
@@ -126,7 +130,7 @@ def test_mobile_layout_does_not_scroll_sideways(site: Path, browser: Any) -> Non
             assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), rel
         p.goto(url(site, "index.html"))
         p.get_by_role("link", name=MATH_TITLE).click()
-        p.wait_for_load_state("load")
+        p.wait_for_url("**/articles/*.html")
         assert p.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     finally:
         ctx.close()

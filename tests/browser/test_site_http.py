@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 
 class _Quiet(SimpleHTTPRequestHandler):
@@ -39,17 +40,15 @@ def test_site_works_under_a_sub_path(base_url: str, browser: Any) -> None:
     try:
         page.goto(base_url + "index.html")
         page.locator("ol.cards li.card h2 a").first.click()
-        page.wait_for_load_state("load")
-        assert page.url.startswith(base_url + "articles/")
+        page.wait_for_url(base_url + "articles/*.html")
         page.fill("#top-q", "模型")
         page.press("#top-q", "Enter")
         page.wait_for_selector("#results li.card")
         page.locator("nav a", has_text="系列").click()
-        page.wait_for_load_state("load")
-        assert page.url == base_url + "series/index.html"
+        page.wait_for_url(base_url + "series/index.html")
         page.locator("main li a").first.click()
-        page.wait_for_load_state("load")
-        assert page.locator("ol.cards li.card").count() >= 1
+        page.wait_for_url(base_url + "series/*.html")
+        expect(page.locator("ol.cards li.card").first).to_be_visible()
     finally:
         page.close()
     assert errors == [] and foreign == []
