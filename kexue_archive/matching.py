@@ -1,9 +1,8 @@
 """A parsed query evaluated over the index's postings: exact document sets, BM25F, ranking.
 
-Imports nothing from Whoosh: ``index`` hands over the open reader (stored
-fields, document counts) and functions reading it fast: a term's whole
-posting list, its document frequency, a document's folded text, a numeric
-column.
+Imports nothing from Whoosh: ``index`` hands over an open :class:`Postings`
+(``index.reading.Snapshot``): document counts, a term's whole posting list
+and document frequency, the documents' folded texts, columns.
 
 A single term (a word, a symbol, a CJK bigram or character) is answered by
 its posting list alone. Anything longer -- ``扩散模型``, ``\\frac``, ``生成 函数``
@@ -37,7 +36,7 @@ _TITLE_FIRST = 1 << 62
 
 
 class PostingList(Protocol):
-    """A term's postings in document order (``index.segments.PostingList``)."""
+    """A term's postings in document order (``index.reading.PostingList``)."""
 
     @property
     def ids(self) -> list[int]: ...
@@ -45,14 +44,26 @@ class PostingList(Protocol):
     def weights(self) -> list[float]: ...
 
 
-PostingLists = Callable[[str, str], PostingList]
-
-
 class Texts(Protocol):
-    """The folded texts of one field (``index.segments.TextColumn``)."""
+    """The folded texts of one field (``index.reading.TextColumn``)."""
 
     def count(self, needle: bytes, docs: list[int]) -> Iterable[int]: ...
     def texts(self, docs: list[int]) -> Iterable[str]: ...
+
+
+class Postings(Protocol):
+    """What a query is evaluated on (``index.reading.Snapshot``)."""
+
+    def doc_count(self) -> int: ...
+    def all_doc_ids(self) -> Iterable[int]: ...
+    def posting_list(self, field: str, term: str) -> PostingList:
+        """A term's whole posting list, deleted documents left out."""
+    def document_frequency(self, field: str, term: str) -> int:
+        """How many documents have the term (at least)."""
+    def texts(self, field: str) -> Texts:
+        """The documents' folded ``field``."""
+    def column(self, name: str) -> Sequence[Any]:
+        """A column: every document's value."""
 
 
 def plain(needle: str) -> bytes | None:
@@ -79,19 +90,14 @@ def occurrence_counter(needle: str) -> Callable[[str], int]:
 
 
 class Evaluator:
-    """One query against one reader."""
+    """One query against one index."""
 
     def __init__(
-        self, reader: Any, default_fields: Sequence[str], boosts: Mapping[str, float],
-        averages: dict[str, float] | None = None, *, lists: PostingLists, frequency: Callable[[str, str], int],
-        texts: Callable[[str], Texts], column: Callable[[str], Sequence[Any]],
+        self, index: Postings, default_fields: Sequence[str], boosts: Mapping[str, float],
+        averages: dict[str, float] | None = None,
     ) -> None:
-        """``averages``: mean field lengths, kept by the caller for as long as ``reader`` is unchanged;
-        ``lists(field, term)``: a term's whole posting list; ``frequency(field, term)``: how many
-        documents have it (at least); ``texts(field)``: the documents' folded texts;
-        ``column(name)``: a column, every document's value."""
-        self.r, self.default_fields, self.boosts = reader, tuple(default_fields), boosts
-        self.lists, self.frequency, self.texts, self.column = lists, frequency, texts, column
+        """``averages``: mean field lengths, kept by the caller for as long as ``index`` is unchanged."""
+        self.r, self.default_fields, self.boosts = index, tuple(default_fields), boosts
         self._matches: dict[tuple[str, str], dict[int, float]] = {}
         self._all: set[int] | None = None
         self._averages = {} if averages is None else averages
@@ -109,13 +115,13 @@ class Evaluator:
             units = map(int, map(mul, map(scores.get, order, repeat(0.0)), repeat(1e9)))
             keys = dict(zip(order, map(sub, later, units), strict=True))
         else:
-            column = self.column("date_rank" if sort == "date" else "readers_rank")
+            column = self.r.column("date_rank" if sort == "date" else "readers_rank")
             keys = dict(zip(order, map(column.__getitem__, order), strict=True))
         return len(docs), [(d, scores.get(d, 0.0)) for d in self.best(keys, limit)]
 
     def best(self, keys: dict[int, int], limit: int) -> list[int]:
         """The ``limit`` smallest keys, ties broken by id (looked up only for the documents that tie)."""
-        ids = self.column("id")
+        ids = self.r.column("id")
         top = heapq.nsmallest(limit, keys, key=keys.__getitem__)
         if len(top) < limit:
             return sorted(top, key=lambda d: (keys[d], ids[d]))
@@ -154,7 +160,7 @@ class Evaluator:
         if key not in self._matches:
             terms = [term for part in segments(atom.text) for term in part]
             if len(terms) == 1 and is_exact(atom.text):  # one index term: its postings are the answer
-                found = self.lists(field, terms[0])
+                found = self.r.posting_list(field, terms[0])
                 self._matches[key] = dict(zip(found.ids, found.weights, strict=True))  # occurrences x field boost
             else:
                 self._matches[key] = self._checked(field, atom.text, terms)
@@ -163,14 +169,14 @@ class Evaluator:
     def _checked(self, field: str, needle: str, terms: list[str]) -> dict[int, float]:
         """Documents whose folded ``field`` holds ``needle``: the documents of the rarest of its
         ``terms`` (every occurrence has them all) are the candidates, each one's text searched."""
-        frequency = {term: self.frequency(field, term) for term in terms}
+        frequency = {term: self.r.document_frequency(field, term) for term in terms}
         if not all(frequency.values()):
             return {}
         rarest = min(frequency, key=lambda t: (frequency[t], t))
         # Not intersected with the other terms' lists: a phrase's terms nearly always come
         # together (扩散 and 散模), so reading those lists costs more than the checks they save
-        candidates = self.lists(field, rarest).ids
-        texts, encoded = self.texts(field), plain(needle)
+        candidates = self.r.posting_list(field, rarest).ids
+        texts, encoded = self.r.texts(field), plain(needle)
         counts = texts.count(encoded, candidates) if encoded else map(occurrence_counter(needle), texts.texts(candidates))
         boost = self.boosts.get(field, 1.0)
         return {d: n * boost for d, n in zip(candidates, counts, strict=True) if n}
@@ -182,7 +188,7 @@ class Evaluator:
         key = f"{field}_len"
         if key not in self._averages:  # (the index keeps these: see index._averages)
             live = list(self.all_docs())
-            self._averages[key] = sum(map(self.column(key).__getitem__, live)) / max(1, len(live))
+            self._averages[key] = sum(map(self.r.column(key).__getitem__, live)) / max(1, len(live))
         return self._averages[key]
 
     def scores(self, positives: Sequence[Atom], docs: set[int]) -> tuple[dict[int, float], set[int]]:
@@ -204,7 +210,7 @@ class Evaluator:
                 if field == "title":
                     in_title.update(hit)
                 idf = math.log(1 + (n - len(found) + 0.5) / (len(found) + 0.5))
-                lengths = self.column(f"{field}_len")
+                lengths = self.r.column(f"{field}_len")
                 average = max(1.0, self.average_length(field))
                 tfs = list(map(found.__getitem__, hit))
                 norms = map(add, repeat(K1 * (1 - B)), map(mul, repeat(K1 * B / average), map(lengths.__getitem__, hit)))

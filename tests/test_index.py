@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import random
 import re
 import shutil
@@ -219,6 +220,30 @@ def test_a_stale_or_broken_index_is_reported_then_rebuilt(seeds_index: tuple[Pat
         index.search(root, "模型")
     assert index.index_articles(root, articles).rebuilt
     assert ids(root, "模型") == matching(articles, "模型")
+
+
+@pytest.mark.parametrize("pattern", ["*.pst", "*.trm", "*.excerpt_folded.col", "*._stored.col", "*.id.col"])
+@pytest.mark.parametrize("damage", ["overwritten", "cut short"])
+def test_files_damaged_in_place_are_reported(seeds_index: tuple[Path, list[Article]], tmp_path: Path,
+                                             pattern: str, damage: str) -> None:
+    """Bytes changed behind the index's back with the size and time kept (a disk fault, a bad copy):
+    the search says the index is damaged and how to repair it, never a traceback."""
+    root = tmp_path / "archive"
+    shutil.copytree(seeds_index[0], root)
+    meta = json.loads((root / "index" / "kexue-index.json").read_text(encoding="utf-8"))
+    for f in (root / "index").glob(pattern):
+        size, stat = f.stat().st_size, f.stat()
+        f.write_bytes(b"\xff" * size if damage == "overwritten" else f.read_bytes()[: size // 3])
+        os.utime(f, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    if damage == "cut short":  # the size is what the index noted: describe the shorter files as if they were
+        meta["files"] = index.opening.whoosh_files(root)
+        (root / "index" / "kexue-index.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(UserError, match="damaged") as caught:
+        for q in ("模型", "扩散模型", "lora"):
+            index.search(root, q, limit=100)
+    assert "run `kexue-archive build --full`" in str(caught.value)
+    assert index.index_articles(root, seeds_index[1], full=True).rebuilt
+    assert ids(root, "模型") == matching(seeds_index[1], "模型")
 
 
 def test_field_texts_cover_what_the_search_scans(seeds_index: tuple[Path, list[Article]]) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -44,9 +44,11 @@ from .opening import (
     index_dir,
     load_whoosh,
     open_index,
+    open_snapshot,
     read_meta,
     whoosh_files,
 )
+from .reading import SegmentInfo, Snapshot
 from .searching import SORTS, Hit, Results, page_path, search
 
 if TYPE_CHECKING:
@@ -83,9 +85,8 @@ def _schema(analyzer: BigramAnalyzer) -> Any:
     return f.Schema(
         id=f.ID(stored=True, unique=True, sortable=VarBytesColumn(write_offsets_cutoff=0)),  # (see the folded columns)
         title=text(TITLE_BOOST), excerpt=text(), math=text(), author=text(), date=f.STORED(), readers=f.STORED(),
-        year=f.NUMERIC(int, bits=32), day=f.NUMERIC(int, bits=32),
-        # Only read as columns (sorting, BM25's lengths in characters), never searched: not indexed
-        **{name: f.COLUMN(NumericColumn("q" if name.endswith("_rank") else "i")) for name in NUMERIC_COLUMNS},
+        # Only read as columns (sorting, filters, BM25's lengths in characters), never searched: not indexed
+        **{name: f.COLUMN(NumericColumn(typecode)) for name, typecode in NUMERIC_COLUMNS.items()},
         # Each text field's folded text, which decides phrases (the writer fills these)
         # (offsets written at any size: Whoosh otherwise derives them in a Python loop on every open)
         **{FOLDED.format(name): f.COLUMN(VarBytesColumn(write_offsets_cutoff=0)) for name in TEXT_FIELDS},
@@ -141,7 +142,8 @@ def update(
         known = None  # Whoosh's files changed behind our back (or a crash before we noted them): rebuild
     if known == dict(digests):
         return IndexResult(0, 0, 0, rebuilt=False)  # nothing changed: Whoosh is not even imported
-    ix = None if known is None else open_index(root)
+    opened = None if known is None else open_snapshot(root)
+    ix = None if opened is None else open_index(root)
     rebuilt = ix is None
     if ix is None or known is None:
         known, ix = {}, _create(root)
@@ -149,32 +151,45 @@ def update(
     removed = sorted(set(known) - set(digests))
     try:
         if changed or removed:
-            _write(ix, [_document(a) for a in load(changed)], removed, fresh=rebuilt)
-        averages = _averages(ix)
+            # The documents of changed and removed ids, from the id postings (Whoosh's update_document
+            # would open a searcher per call, and import its query machinery: ~90 ms)
+            doomed = [] if opened is None else _documents_of(opened[0], [*removed, *changed])
+            _write(ix, [_document(a) for a in load(changed)], doomed, fresh=rebuilt)
+        segments = [SegmentInfo(s.segment_id(), s.doc_count_all(), frozenset(s.deleted_docs())) for s in ix._segments()]
+        t2s = ix.schema["title"].analyzer.t2s
     finally:
         ix.close()
+        if opened is not None:
+            opened[0].close()
     from ..archive import atomic_write  # lazy: PyYAML is not needed to search
 
-    meta = {"schema": SCHEMA_VERSION, "opencc": opencc_version(), "averages": averages}
-    atomic_write(index_dir(root) / META, json.dumps(meta).encode())
+    meta = {
+        "schema": SCHEMA_VERSION, "opencc": opencc_version(), "averages": _averages(root, segments),
+        "segments": [{"name": s.name, "docs": s.docs, "deleted": sorted(s.deleted)} for s in segments],
+        "files": whoosh_files(root), "t2s": dict(sorted(t2s.items())),
+    }
+    atomic_write(index_dir(root) / META, json.dumps(meta, ensure_ascii=False).encode())
     state = {"files": whoosh_files(root), "digests": dict(sorted(digests.items()))}
     atomic_write(index_dir(root) / DIGESTS, json.dumps(state).encode())
     added = sum(1 for i in changed if i not in known)
     return IndexResult(added=added, updated=len(changed) - added, removed=len(removed), rebuilt=rebuilt)
 
 
-def _averages(ix: Any) -> dict[str, float]:
+def _averages(root: Path, segments: list[SegmentInfo]) -> dict[str, float]:
     """Mean length of each text field over the live documents, for BM25: summed here once, not
     by every search (a document replaced or removed stays in its segment until a merge: leaving
     it out keeps an updated index scoring exactly as one built afresh)."""
-    with ix.reader() as reader:
-        live = list(reader.all_doc_ids())
-        if not live:  # an archive with no records yet: Whoosh's empty reader has no columns
-            return {f"{name}_len": 0.0 for name in TEXT_FIELDS}
-        from .segments import numeric_column
+    snapshot = Snapshot(index_dir(root), segments, NUMERIC_COLUMNS)
+    try:
+        live = list(snapshot.all_doc_ids())
+        columns = {f"{name}_len": snapshot.column(f"{name}_len") for name in TEXT_FIELDS}
+        return {key: sum(map(column.__getitem__, live)) / max(1, len(live)) for key, column in columns.items()}
+    finally:
+        snapshot.close()
 
-        columns = {f"{name}_len": numeric_column(reader, f"{name}_len") for name in TEXT_FIELDS}
-        return {key: sum(map(column.__getitem__, live)) / len(live) for key, column in columns.items()}
+
+def _documents_of(snapshot: Snapshot, ids: list[str]) -> list[int]:
+    return sorted({d for i in ids for d in snapshot.posting_list("id", i).ids})
 
 
 def _known(root: Path) -> tuple[dict[str, str] | None, list[list[Any]] | None]:
@@ -211,18 +226,13 @@ def _create(root: Path) -> Any:
     return ix
 
 
-def _write(ix: Any, docs: list[dict[str, Any]], removed: Iterable[str], *, fresh: bool) -> None:
+def _write(ix: Any, docs: list[dict[str, Any]], doomed: list[int], *, fresh: bool) -> None:
+    """Delete the ``doomed`` documents and add ``docs``, in one commit (a fresh index: on two cores)."""
     from .writer import FastSegmentWriter, write_new
 
     if fresh:
         write_new(ix, docs)
         return
-    # The documents of changed and removed ids, found from the id field's postings: Whoosh's
-    # update_document would open a searcher per call (and import its query machinery, ~90 ms)
-    from .segments import posting_list
-
-    with ix.reader() as reader:
-        doomed = sorted({d for i in [*removed, *(doc["id"] for doc in docs)] for d in posting_list(reader, "id", i).ids})
     writer = FastSegmentWriter(ix)
     try:
         for docnum in doomed:

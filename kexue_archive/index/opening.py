@@ -1,28 +1,32 @@
 """Where the index lives and how it is opened: shared by updates (``index``) and searches (``searching``).
 
-Next to Whoosh's files the index folder keeps ``kexue-index.json`` (the
-schema version, checked on every open) and ``digests.json`` (what was
-indexed for each record id, and Whoosh's files as they were then).
+Next to Whoosh's files the index folder keeps ``kexue-index.json`` and
+``digests.json`` (what was indexed for each record id, and Whoosh's files as
+they were then). ``kexue-index.json`` is all a search reads besides the
+segments' files (``reading``): the schema version, the traditional ->
+simplified table the index was folded with, BM25's mean field lengths, the
+segments with their deleted documents, and Whoosh's files as they were when
+it was written. Updates open the index through Whoosh; searches never import it.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import pickle
-import struct
 from pathlib import Path
 from typing import Any
 
+from ..analysis import Folder
+from .reading import SegmentInfo, Snapshot
+
 #: Bump when the schema, the analyzer or the folding changes: older indexes are rebuilt.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 TITLE_BOOST = 3.0
 TEXT_FIELDS = ("title", "excerpt", "math", "author")
-#: Columns of numbers only (ranks, lengths): read whole by ``segments.numeric_column``.
-NUMERIC_COLUMNS = ("date_rank", "readers_rank", *(f"{name}_len" for name in TEXT_FIELDS))
+#: Columns of numbers (their ``struct`` typecodes), read whole by ``reading.Snapshot.column``: ranks for
+#: sorting, BM25's lengths in characters, the year and day (YYYYMMDD) filters compare; 0 where unknown.
+NUMERIC_COLUMNS = {"date_rank": "q", "readers_rank": "q", "year": "i", "day": "i", **{f"{name}_len": "i" for name in TEXT_FIELDS}}
 META, DIGESTS = "kexue-index.json", "digests.json"
-#: What reading a damaged index raises (files cut short, overwritten, foreign).
-UNREADABLE = (OSError, EOFError, struct.error, pickle.UnpicklingError, UnicodeDecodeError)
 STALE = "the build (`kexue-archive build` or `python build_site.py`) creates or rebuilds the index"
 
 
@@ -89,6 +93,19 @@ def open_index(root: Path) -> Any:
 
         return wix.open_dir(str(index_dir(root)))
     except Exception:  # any failure to read it (missing, truncated, foreign pickle) means "rebuild"
+        return None
+
+
+def open_snapshot(root: Path) -> tuple[Snapshot, Folder, dict[str, float]] | None:
+    """The index as ``kexue-index.json`` describes it, its folding and mean field lengths; None when
+    it is missing, of another version, or its files are not the ones described (a build is needed)."""
+    meta = read_meta(root)
+    try:
+        if meta.get("schema") != SCHEMA_VERSION or meta["files"] != whoosh_files(root):
+            return None
+        infos = [SegmentInfo(s["name"], int(s["docs"]), frozenset(s["deleted"])) for s in meta["segments"]]
+        return Snapshot(index_dir(root), infos, NUMERIC_COLUMNS), Folder(dict(meta["t2s"])), dict(meta["averages"])
+    except (KeyError, TypeError, ValueError):
         return None
 
 

@@ -1,33 +1,20 @@
-"""Searching the index: a query parsed (``query``), evaluated on the postings (``matching``), hits with snippets."""
+"""Searching the index: a query parsed (``query``), evaluated on the postings (``matching``), hits with snippets.
+
+Reads the index through ``reading`` (Whoosh is not imported by a search).
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import NamedTuple
 
 from ..analysis import Folder
 from ..errors import UserError
 from ..matching import Evaluator
 from ..query import DEFAULT_FIELDS, And, Atom, parse, positive_atoms
 from ..snippets import Snippet, highlight_spans, snippet
-from .opening import (
-    NUMERIC_COLUMNS,
-    SCHEMA_VERSION,
-    STALE,
-    TITLE_BOOST,
-    UNREADABLE,
-    index_dir,
-    load_whoosh,
-    open_index,
-    read_meta,
-    whoosh_files,
-)
-
-if TYPE_CHECKING:
-    from .segments import TextColumn
+from .opening import STALE, TITLE_BOOST, index_dir, open_snapshot, whoosh_files
+from .reading import DamagedIndex, Snapshot
 
 SORTS = ("relevance", "date", "readers")
 
@@ -69,126 +56,73 @@ def search(
         raise UserError(f"no archive at {root}", "run `kexue-archive build` first, or pass --archive DIR")
     if sort not in SORTS or limit < 1:
         raise UserError(f"bad search options: sort={sort!r}, limit={limit}", f"sort is one of {', '.join(SORTS)}; limit >= 1")
-    filters = _filters(year, since, until)
-    opened = _reader(root)
-    reader, folder = opened.reader, opened.folder
+    days = _days(year, since, until)
+    opened = _opened(root)
+    snapshot, folder = opened.snapshot, opened.folder
     try:
         node = parse(query, folder.fold)
         if author is not None:
             if not folder.fold(author).strip():
                 raise UserError("--author is empty", "give part of an author's name, e.g. --author 苏剑林")
             node = And((node, Atom(folder.fold(author).strip(), ("author",))))
-        if not reader.doc_count_all():
-            return Results(0, ())  # an archive with no records: nothing can match (Whoosh's empty reader has no columns)
-        from .segments import document_frequency, posting_list
-
-        evaluator = Evaluator(
-            reader, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, opened.averages,
-            lists=partial(posting_list, reader), frequency=partial(document_frequency, reader),
-            texts=opened.text, column=opened.column,
-        )
+        if not snapshot.doc_count():
+            return Results(0, ())  # an archive with no records: nothing can match
+        evaluator = Evaluator(snapshot, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, opened.averages)
         within = None
-        for docs in _filtered(reader, filters):
-            within = docs & (within if within is not None else evaluator.all_docs())
+        for column, low, high in days:
+            values = snapshot.column(column)
+            kept = {d for d in evaluator.all_docs() if values[d] and low <= values[d] <= high}  # 0: unknown
+            within = kept if within is None else within & kept
         total, ranked = evaluator.run(node, limit=limit, sort=sort, within=within)
         positives = list(dict.fromkeys(positive_atoms(node)))
-        return Results(total, tuple(_hit(reader, folder, d, score, positives) for d, score in ranked))
-    except Exception as exc:
-        if not isinstance(exc, UNREADABLE) and not _raised_in_whoosh(exc):
-            raise  # our own bug: let it show
+        return Results(total, tuple(_hit(snapshot, folder, d, score, positives) for d, score in ranked))
+    except DamagedIndex as exc:
         _forget(root)
-        raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", STALE) from exc
+        raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build --full`",
+                        "its files changed in place (same size and time), so only a full build notices") from exc
 
 
-def _raised_in_whoosh(exc: BaseException) -> bool:
-    """Whoosh reports damaged files with bare ``Exception`` ("Block tag error"): tell them by where they come from."""
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    return tb is not None and f"{os.sep}whoosh{os.sep}" in tb.tb_frame.f_code.co_filename
+class _Opened(NamedTuple):
+    """An open index with what searches keep of it: Whoosh's files when opened,
+    the folding the index was built with, and BM25's mean field lengths."""
+
+    files: list[list[object]]
+    snapshot: Snapshot
+    folder: Folder
+    averages: dict[str, float]
 
 
-class _Opened:
-    """An open reader with what searches keep of it: its analyzer (the folding the index
-    was built with), field statistics and the columns read so far."""
-
-    def __init__(self, files: list[list[Any]], reader: Any, folder: Folder, averages: dict[str, float]) -> None:
-        self.files, self.reader, self.folder, self.averages = files, reader, folder, averages
-        self.columns: dict[str, Sequence[Any]] = {}
-        self.texts: dict[str, TextColumn] = {}
-
-    def column(self, name: str) -> Sequence[Any]:
-        """A column's values by document number: numeric columns read whole, others through Whoosh
-        (whose reader of the ``id`` column loads its offset table once, here, not once per search)."""
-        if name not in self.columns:
-            from .segments import numeric_column
-
-            reader = self.reader
-            self.columns[name] = numeric_column(reader, name) if name in NUMERIC_COLUMNS else reader.column_reader(name)
-        return self.columns[name]
+#: Indexes kept open between searches in one process, by index folder: reused while Whoosh's files are unchanged.
+_OPEN: dict[str, _Opened] = {}
 
 
-    def text(self, field: str) -> TextColumn:
-        """The folded ``field`` of every document (read on first use)."""
-        if field not in self.texts:
-            from .segments import TextColumn
-
-            self.texts[field] = TextColumn(self.reader, field)
-        return self.texts[field]
-
-
-#: Readers kept open between searches in one process, by index folder, with
-#: Whoosh's files as they were when opened: reused while those are unchanged.
-_READERS: dict[str, _Opened] = {}
-
-
-def _reader(root: Path) -> _Opened:
+def _opened(root: Path) -> _Opened:
     key, files = str(index_dir(root).resolve()), whoosh_files(root)
-    cached = _READERS.get(key)
-    if cached is not None and cached.files == files and read_meta(root).get("schema") == SCHEMA_VERSION:
+    cached = _OPEN.get(key)
+    if cached is not None and cached.files == files:
         return cached
     _forget(root)
-    ix = open_index(root)
-    if ix is None:
+    found = open_snapshot(root)
+    if found is None:
         raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", STALE)
-    try:
-        reader = ix.reader()
-    except Exception as exc:
-        if not isinstance(exc, UNREADABLE) and not _raised_in_whoosh(exc):
-            raise  # our own bug: let it show
-        raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build`", STALE) from exc
-    _READERS[key] = _Opened(files, reader, reader.schema["title"].analyzer, dict(read_meta(root).get("averages") or {}))
-    return _READERS[key]
+    _OPEN[key] = _Opened(files, *found)
+    return _OPEN[key]
 
 
 def _forget(root: Path) -> None:
-    cached = _READERS.pop(str(index_dir(root).resolve()), None)
+    cached = _OPEN.pop(str(index_dir(root).resolve()), None)
     if cached is not None:
-        cached.reader.close()
+        cached.snapshot.close()
 
 
-def _filters(year: int | None, since: str | None, until: str | None) -> list[Any]:
-    if year is None and since is None and until is None:
-        return []
-    load_whoosh("whoosh.query", "whoosh.searching")
-    from whoosh.query import NumericRange
-
+def _days(year: int | None, since: str | None, until: str | None) -> list[tuple[str, int, int]]:
+    """The filters as (numeric column, lowest, highest value let through)."""
     found = []
     if year is not None:
-        found.append(NumericRange("year", year, year))
+        found.append(("year", year, year))
     if since or until:
-        found.append(NumericRange("day", _day(since, low=True), _day(until, low=False)))
+        found.append(("day", _day(since, low=True) or 0, _day(until, low=False) or 99999999))
     return found
-
-
-def _filtered(reader: Any, filters: list[Any]) -> list[set[int]]:
-    """The documents each filter lets through."""
-    if not filters:
-        return []
-    from whoosh.searching import Searcher
-
-    searcher = Searcher(reader)  # never closed: that would close the reader, which is kept open
-    return [set(searcher.docs_for_query(f)) for f in filters]
 
 
 def _day(date: str | None, *, low: bool) -> int | None:
@@ -202,8 +136,8 @@ def _day(date: str | None, *, low: bool) -> int | None:
     return numbers[0] * 10000 + numbers[1] * 100 + numbers[2]
 
 
-def _hit(reader: Any, folder: Folder, docnum: int, score: float, positives: list[Atom]) -> Hit:
-    stored = reader.stored_fields(docnum)
+def _hit(snapshot: Snapshot, folder: Folder, docnum: int, score: float, positives: list[Atom]) -> Hit:
+    stored = snapshot.stored_fields(docnum)
     needles = [a.text for a in positives]
     title = stored.get("title") or None
     snip: Snippet = snippet(stored.get("excerpt") or "", needles, folder)

@@ -13,9 +13,7 @@ change through Whoosh's extension points; ``writer`` writes these files:
 * :func:`write_term`, a term's postings written as Whoosh's blocks and term
   info in one call: whole blocks pickled with protocol 4 (Whoosh's protocol 2
   pickles every ``bytes`` as a call), no per-posting Python;
-* :func:`posting_list`, a term's whole posting list read a block at a time;
-  :func:`numeric_column`, a whole column as one array; :class:`TextColumn`,
-  the documents' folded texts.
+* ``reading`` reads these files back without importing Whoosh.
 
 The schema and the table of contents pickle ``TermCounts`` and
 ``FastCodec`` by this module path: keep it put, and bump
@@ -24,18 +22,16 @@ The schema and the table of contents pickle ``TermCounts`` and
 
 from __future__ import annotations
 
-import mmap
 import pickle
 import sys
 import zlib
 from array import array
-from collections.abc import Iterator
-from itertools import accumulate, chain, islice, repeat
-from operator import add, getitem, methodcaller, mul, sub
-from typing import Any, NamedTuple
+from itertools import chain, repeat
+from operator import mul, sub
+from typing import Any
 
 from whoosh import formats
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3LeafMatcher, W3TermInfo
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
 from whoosh.filedb.filetables import _lengths as _KEY_VALUE_LENGTHS
 from whoosh.system import pack_int, pack_long
 from whoosh.util.numeric import length_to_byte
@@ -145,128 +141,3 @@ def _packed(weights: array[float]) -> Any:
     if weights.count(first) != len(weights):
         return weights
     return None if first == 1.0 else first
-
-
-# -- reading ------------------------------------------------------------------------
-
-class PostingList(NamedTuple):
-    """A term's postings in document order: document numbers, weights (occurrences x field boost)."""
-
-    ids: list[int]
-    weights: list[float]
-
-
-def posting_list(reader: Any, fieldname: str, term: str) -> PostingList:
-    """The whole posting list of ``term`` over every segment of ``reader``, deleted documents left out.
-
-    Read a block at a time (one unpickle, then C-level ``accumulate``/``extend``)
-    instead of through Whoosh's matcher, which makes several Python calls per
-    posting: a query touching thousands of documents spent most of its time there.
-    """
-    tbytes = term.encode()
-    found = PostingList([], [])
-    for leaf, base in reader.leaf_readers():
-        if (fieldname, tbytes) not in leaf:
-            continue
-        matcher = leaf._terms.matcher(fieldname, tbytes, leaf.schema[fieldname].format)
-        part = _blocks(matcher, base) if isinstance(matcher, W3LeafMatcher) else _one_by_one(matcher, base)
-        deleted = leaf.deleted_docs_set
-        if deleted:
-            kept = [k for k, docnum in enumerate(part.ids) if docnum - base not in deleted]
-            part = PostingList([part.ids[k] for k in kept], [part.weights[k] for k in kept])
-        found.ids.extend(part.ids)
-        found.weights.extend(part.weights)
-    return found
-
-
-def document_frequency(reader: Any, fieldname: str, term: str) -> int:
-    """How many documents have ``term`` (deleted ones included: an upper bound, for choosing what to read first)."""
-    return int(reader.doc_frequency(fieldname, term.encode()))
-
-
-def _blocks(m: Any, base: int) -> PostingList:
-    found = PostingList([], [])
-    while True:
-        m._read_data()
-        gaps, weights, _ = m._data
-        found.ids.extend(islice(accumulate(gaps, initial=base), 1, None))
-        if weights is None or isinstance(weights, float):
-            found.weights.extend(repeat(1.0 if weights is None else weights, len(gaps)))
-        else:
-            found.weights.extend(weights)
-        if m._lastblock:
-            return found
-        m._goto(m._nextoffset)
-
-
-def _one_by_one(m: Any, base: int) -> PostingList:
-    """Any other matcher (a term inlined in the term table): through Whoosh's interface."""
-    found = PostingList([], [])
-    while m.is_active():
-        found.ids.append(base + m.id())
-        found.weights.append(m.weight())
-        m.next()
-    return found
-
-
-def numeric_column(reader: Any, name: str) -> list[int]:
-    """A numeric column of every document of ``reader`` at once, read as raw bytes.
-
-    Whoosh's column reader seeks and unpacks once per document (``load()``
-    too): ~4 us each, so ranking a few thousand matches by their lengths
-    cost more than finding them.
-    """
-    values: list[int] = []
-    for leaf, _ in reader.leaf_readers():
-        column = leaf.column_reader(name, translate=False)
-        part: array[int] = array(column._typecode)
-        part.frombytes(column._dbfile.get(column._basepos, column._count * column._fixedlen))
-        if sys.byteorder == "little":
-            part.byteswap()  # Whoosh packs columns big-endian ("!")
-        values.extend(part)
-        values.extend(repeat(column._default, leaf.doc_count_all() - len(part)))
-    return values
-
-
-class TextColumn:
-    """Each document's folded text of one field, sliced from the column's file mapped in memory.
-
-    Whoosh's column reader seeks and reads once per document (~5 us); a
-    phrase checks thousands of candidates. Here each candidate's span is
-    sliced from the mapped file and searched in C (``map`` over ``slice``,
-    ``getitem``, ``bytes.count``): nothing is read that no candidate needs,
-    which is what a cold search (a fresh process) pays for. What needs
-    characters (a whole-word edge) gets :meth:`texts`, each decoded alone.
-    """
-
-    def __init__(self, reader: Any, field: str) -> None:
-        self.buffers: list[Any] = []  # per document, the mapped column it is in
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        for leaf, _ in reader.leaf_readers():
-            column = leaf.column_reader(FOLDED.format(field), translate=False)
-            buffer, starts = _mapped(column._dbfile), list(map(add, column._offsets, repeat(column._basepos)))
-            self.buffers.extend(repeat(buffer, leaf.doc_count_all()))
-            self.starts.extend(starts)
-            self.ends.extend(map(add, starts, column._lengths))
-
-    def count(self, needle: bytes, docs: list[int]) -> Iterator[int]:
-        """How many times ``needle`` is in the text of each of ``docs`` (non-overlapping), in their order."""
-        return map(methodcaller("count", needle), self._utf8(docs))
-
-    def texts(self, docs: list[int]) -> Iterator[str]:
-        """The texts of ``docs``, in their order (each candidate decoded alone: a cold search
-        must not decode a whole column for a few thousand of its documents)."""
-        return map(methodcaller("decode"), self._utf8(docs))
-
-    def _utf8(self, docs: list[int]) -> Iterator[bytes]:
-        spans = map(slice, map(self.starts.__getitem__, docs), map(self.ends.__getitem__, docs))
-        return map(getitem, map(self.buffers.__getitem__, docs), spans)
-
-
-def _mapped(dbfile: Any) -> Any:
-    """What a Whoosh file's bytes can be sliced from without reading it all: the file mapped
-    read-only, or the bytes of an in-memory file (RamStorage, tests)."""
-    if hasattr(dbfile, "_buf"):
-        return bytes(dbfile._buf)
-    return mmap.mmap(dbfile.fileno(), 0, access=mmap.ACCESS_READ)
