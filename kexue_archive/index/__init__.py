@@ -1,18 +1,21 @@
 """The search index: Whoosh behind our own small API (the only package importing it).
 
-This module updates the index; ``searching`` answers queries; ``opening``
-says where the index lives and opens it; ``segments`` and ``writer`` are how
-Whoosh's files are read and written fast.
+This module updates the index through Whoosh; ``searching`` answers queries
+through ``reading``, which reads Whoosh's files without importing Whoosh;
+``opening`` says where the index lives and opens it; ``segments`` and
+``writer`` are how the files are written fast.
 
 The index lives in ``<archive>/index/`` (derived, never committed). Next to
-Whoosh's files it keeps ``kexue-index.json`` (the schema version, checked on
-every open) and ``digests.json`` (a digest of what was indexed for each
-record id). :func:`update` compares the records with those digests and
-touches only records that changed (``update_document``) or disappeared
-(``delete_by_term``); it rebuilds from scratch only when the index is
-missing, unreadable, of another schema version, or built with another
-traditional -> simplified table. Because the index keeps its own digests, a
-build interrupted before the index was updated is repaired by the next one.
+Whoosh's files it keeps ``kexue-index.json`` (the schema version, folding
+table, mean field lengths and segments: what a search reads) and
+``digests.json`` (a digest of what was indexed for each record id).
+:func:`update` compares the records with those digests and touches only
+records that changed or disappeared (their documents, found by id, are
+deleted and the changed ones added in one commit); it rebuilds from scratch
+only when the index is missing, unreadable, of another schema version, or
+built with another traditional -> simplified table. Because the index keeps
+its own digests, a build interrupted before the index was updated is
+repaired by the next one.
 
 How a query is answered (see ``query`` for the language, ``matching`` for
 the evaluation): every term is folded and turned into index terms
