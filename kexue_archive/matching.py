@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
 from operator import add, mul, not_, sub, truediv
-from typing import Any, Protocol
+from typing import Protocol
 
 from .analysis import CJK_RANGES, is_exact, is_word_char, segments
 from .query import And, Atom, Node, Not, Or, occurrences, positive_atoms
@@ -47,6 +47,7 @@ class PostingList(Protocol):
 class Texts(Protocol):
     """The folded texts of one field (``index.reading.TextColumn``)."""
 
+    def __getitem__(self, doc: int) -> str: ...
     def count(self, needle: bytes, docs: list[int]) -> Iterable[int]: ...
     def texts(self, docs: list[int]) -> Iterable[str]: ...
 
@@ -62,8 +63,10 @@ class Postings(Protocol):
         """How many documents have the term (at least)."""
     def texts(self, field: str) -> Texts:
         """The documents' folded ``field``."""
-    def column(self, name: str) -> Sequence[Any]:
-        """A column: every document's value."""
+    def numbers(self, name: str) -> Sequence[int]:
+        """A numeric column: every document's value."""
+    def strings(self, name: str) -> Texts:
+        """A text column (the id): every document's value, by document number."""
 
 
 def plain(needle: str) -> bytes | None:
@@ -115,13 +118,13 @@ class Evaluator:
             units = map(int, map(mul, map(scores.get, order, repeat(0.0)), repeat(1e9)))
             keys = dict(zip(order, map(sub, later, units), strict=True))
         else:
-            column = self.r.column("date_rank" if sort == "date" else "readers_rank")
+            column = self.r.numbers("date_rank" if sort == "date" else "readers_rank")
             keys = dict(zip(order, map(column.__getitem__, order), strict=True))
         return len(docs), [(d, scores.get(d, 0.0)) for d in self.best(keys, limit)]
 
     def best(self, keys: dict[int, int], limit: int) -> list[int]:
         """The ``limit`` smallest keys, ties broken by id (looked up only for the documents that tie)."""
-        ids = self.r.column("id")
+        ids = self.r.strings("id")
         top = heapq.nsmallest(limit, keys, key=keys.__getitem__)
         if len(top) < limit:
             return sorted(top, key=lambda d: (keys[d], ids[d]))
@@ -188,7 +191,7 @@ class Evaluator:
         key = f"{field}_len"
         if key not in self._averages:  # (the index keeps these: see index._averages)
             live = list(self.all_docs())
-            self._averages[key] = sum(map(self.r.column(key).__getitem__, live)) / max(1, len(live))
+            self._averages[key] = sum(map(self.r.numbers(key).__getitem__, live)) / max(1, len(live))
         return self._averages[key]
 
     def scores(self, positives: Sequence[Atom], docs: set[int]) -> tuple[dict[int, float], set[int]]:
@@ -210,7 +213,7 @@ class Evaluator:
                 if field == "title":
                     in_title.update(hit)
                 idf = math.log(1 + (n - len(found) + 0.5) / (len(found) + 0.5))
-                lengths = self.r.column(f"{field}_len")
+                lengths = self.r.numbers(f"{field}_len")
                 average = max(1.0, self.average_length(field))
                 tfs = list(map(found.__getitem__, hit))
                 norms = map(add, repeat(K1 * (1 - B)), map(mul, repeat(K1 * B / average), map(lengths.__getitem__, hit)))

@@ -154,7 +154,7 @@ def test_long_posting_lists_round_trip(counts: list[int]) -> None:
         index.index_articles(root, articles)
         expected = {k: times for k, times in enumerate(counts) if times}
         snapshot, _, _ = _open(root)
-        ids = snapshot.column("id")
+        ids = snapshot.strings("id")
         found = snapshot.posting_list("excerpt", "熵")
         assert {int(ids[d]): w for d, w in zip(found.ids, found.weights, strict=True)} == expected
         with wix.open_dir(str(root / "index")).reader() as r:
@@ -165,7 +165,7 @@ def test_long_posting_lists_round_trip(counts: list[int]) -> None:
                 m.next()
         assert stock == expected
         texts = snapshot.texts("excerpt")
-        order = {int(i): d for d, i in enumerate(ids)}
+        order = {int(ids[d]): d for d in range(len(ids))}
         ends = [order[len(counts) - 1], order[0]]
         assert list(texts.texts(ends)) == [fold(" ".join(["熵"] * counts[k] + ["x"])) for k in (len(counts) - 1, 0)]
         assert list(texts.count("熵".encode(), ends)) == [counts[k] for k in (len(counts) - 1, 0)]

@@ -185,7 +185,7 @@ def _averages(root: Path, segments: list[SegmentInfo]) -> dict[str, float]:
     snapshot = Snapshot(index_dir(root), segments, NUMERIC_COLUMNS)
     try:
         live = list(snapshot.all_doc_ids())
-        columns = {f"{name}_len": snapshot.column(f"{name}_len") for name in TEXT_FIELDS}
+        columns = {f"{name}_len": snapshot.numbers(f"{name}_len") for name in TEXT_FIELDS}
         return {key: sum(map(column.__getitem__, live)) / max(1, len(live)) for key, column in columns.items()}
     finally:
         snapshot.close()

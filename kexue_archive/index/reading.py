@@ -238,7 +238,7 @@ def _var_bytes(data: Any, docs: int) -> tuple[array[int], array[int]]:
 
 
 class TextColumn:
-    """Each document's folded text of one field, sliced from the column's mapped file.
+    """Each document's text in a column (a text field's folded text, the id), sliced from its mapped file.
 
     A phrase checks thousands of candidates: each candidate's span is sliced
     and searched in C (``map`` over ``slice``, ``getitem``, ``bytes.count``),
@@ -255,6 +255,12 @@ class TextColumn:
             self.buffers.extend(repeat(data, len(lengths)))
             self.starts.extend(islice(offsets, len(lengths)))
             self.ends.extend(map(add, islice(offsets, len(lengths)), lengths))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, doc: int) -> str:
+        return bytes(self.buffers[doc][self.starts[doc]:self.ends[doc]]).decode()
 
     def count(self, needle: bytes, docs: list[int]) -> Iterator[int]:
         """How many times ``needle`` is in the text of each of ``docs`` (non-overlapping), in their order."""
@@ -280,8 +286,8 @@ class Snapshot:
             self.segments.append(_Segment(folder, info, base))
             base += info.docs
         self.numeric = numeric
-        self._columns: dict[str, list[Any]] = {}
-        self._texts: dict[str, TextColumn] = {}
+        self._numbers: dict[str, list[int]] = {}
+        self._strings: dict[str, TextColumn] = {}
 
     def doc_count_all(self) -> int:
         return sum(s.info.docs for s in self.segments)
@@ -316,36 +322,33 @@ class Snapshot:
             infos = (s.terms.info(field, term) for s in self.segments)
             return sum(_TERM_INFO.unpack_from(i)[2] for i in infos if i is not None)
 
-    def column(self, name: str) -> list[Any]:
-        """Every document's value in column ``name``: numbers for the numeric columns, else text."""
-        if name not in self._columns:
+    def numbers(self, name: str) -> list[int]:
+        """Every document's value in the numeric column ``name``, read whole."""
+        if name not in self._numbers:
             with _reading():
-                self._columns[name] = self._read_column(name)
-        return self._columns[name]
+                self._numbers[name] = self._read_numbers(name, self.numeric[name])
+        return self._numbers[name]
 
-    def _read_column(self, name: str) -> list[Any]:
-        values: list[Any] = []
-        typecode = self.numeric.get(name)
+    def _read_numbers(self, name: str, typecode: str) -> list[int]:
+        values: list[int] = []
+        size = struct.calcsize(typecode)
         for s in self.segments:
             data = s.column_file(name)
-            if typecode is not None:
-                size = struct.calcsize(typecode)
-                part = _big_endian(typecode, data[:len(data) // size * size]) if data is not None else array(typecode)
-                values.extend(part[:s.info.docs])
-                values.extend(repeat(0, s.info.docs - len(part)))  # Whoosh leaves trailing defaults (0) out
-            elif data is None:
-                values.extend(repeat("", s.info.docs))
-            else:
-                _, offsets, lengths = s.var_bytes(name)
-                values.extend(bytes(data[o:o + n]).decode() for o, n in zip(offsets, lengths, strict=False))
+            part = _big_endian(typecode, data[:len(data) // size * size]) if data is not None else array(typecode)
+            values.extend(part[:s.info.docs])
+            values.extend(repeat(0, s.info.docs - len(part)))  # Whoosh leaves trailing defaults (0) out
         return values
 
-    def texts(self, field: str) -> TextColumn:
-        """The folded ``field`` of every document (``segments.FOLDED``), mapped on first use."""
-        if field not in self._texts:
+    def strings(self, name: str) -> TextColumn:
+        """Every document's text in the column ``name`` (the id, a field's folded text), mapped on first use."""
+        if name not in self._strings:
             with _reading():
-                self._texts[field] = TextColumn([s.var_bytes(f"{field}_folded") for s in self.segments])
-        return self._texts[field]
+                self._strings[name] = TextColumn([s.var_bytes(name) for s in self.segments])
+        return self._strings[name]
+
+    def texts(self, field: str) -> TextColumn:
+        """The folded ``field`` of every document (``segments.FOLDED``)."""
+        return self.strings(f"{field}_folded")
 
     def stored_fields(self, docnum: int) -> dict[str, Any]:
         """What Whoosh stored of a document: zlib-compressed pickles in the ``_stored`` column."""

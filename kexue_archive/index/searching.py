@@ -70,13 +70,13 @@ def search(
         evaluator = Evaluator(snapshot, (field,) if field else DEFAULT_FIELDS, {"title": TITLE_BOOST}, opened.averages)
         within = None
         for column, low, high in days:
-            values = snapshot.column(column)
+            values = snapshot.numbers(column)
             kept = {d for d in evaluator.all_docs() if values[d] and low <= values[d] <= high}  # 0: unknown
             within = kept if within is None else within & kept
         total, ranked = evaluator.run(node, limit=limit, sort=sort, within=within)
         positives = list(dict.fromkeys(positive_atoms(node)))
         return Results(total, tuple(_hit(snapshot, folder, d, score, positives) for d, score in ranked))
-    except DamagedIndex as exc:
+    except (DamagedIndex, UnicodeDecodeError) as exc:  # (only the index's bytes are decoded here)
         _forget(root)
         raise UserError(f"search index in {index_dir(root)} is damaged ({exc}) — run `kexue-archive build --full`",
                         "its files changed in place (same size and time), so only a full build notices") from exc
