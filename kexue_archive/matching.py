@@ -24,7 +24,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
-from operator import add, mul, not_, sub, truediv
+from operator import add, methodcaller, mul, not_, sub, truediv
 from typing import Protocol
 
 from .analysis import CJK_RANGES, is_exact, is_word_char, segments
@@ -45,11 +45,10 @@ class PostingList(Protocol):
 
 
 class Texts(Protocol):
-    """The folded texts of one field (``index.reading.TextColumn``)."""
+    """A column of texts (``index.reading.TextColumn``): one decoded, or many in UTF-8."""
 
     def __getitem__(self, doc: int) -> str: ...
-    def count(self, needle: bytes, docs: list[int]) -> Iterable[int]: ...
-    def texts(self, docs: list[int]) -> Iterable[str]: ...
+    def utf8(self, docs: list[int]) -> Iterable[bytes]: ...
 
 
 class Postings(Protocol):
@@ -79,6 +78,21 @@ def plain(needle: str) -> bytes | None:
 
 def _self_overlapping(needle: str) -> bool:
     return any(needle[:k] == needle[-k:] for k in range(1, len(needle)))  # 哈哈 is twice in 哈哈哈
+
+
+def byte_counter(needle: str) -> Callable[[list[bytes]], list[int]]:
+    """How many times ``needle`` occurs in each of some folded texts given in UTF-8, as
+    ``query.occurrences`` counts them: ``bytes.count`` when that is exact (:func:`plain`),
+    else each text decoded and counted by :func:`occurrence_counter`.
+
+    (Checking word edges in UTF-8 does not pay: in Chinese text a Latin word nearly always
+    touches a CJK character, whose bytes alone cannot say it is not a letter.)
+    """
+    encoded = plain(needle)
+    if encoded is not None:
+        return lambda spans: list(map(methodcaller("count", encoded), spans))
+    exact = occurrence_counter(needle)
+    return lambda spans: list(map(exact, map(methodcaller("decode"), spans)))
 
 
 def occurrence_counter(needle: str) -> Callable[[str], int]:
@@ -179,8 +193,7 @@ class Evaluator:
         # Not intersected with the other terms' lists: a phrase's terms nearly always come
         # together (扩散 and 散模), so reading those lists costs more than the checks they save
         candidates = self.r.posting_list(field, rarest).ids
-        texts, encoded = self.r.texts(field), plain(needle)
-        counts = texts.count(encoded, candidates) if encoded else map(occurrence_counter(needle), texts.texts(candidates))
+        counts = byte_counter(needle)(list(self.r.texts(field).utf8(candidates)))
         boost = self.boosts.get(field, 1.0)
         return {d: n * boost for d, n in zip(candidates, counts, strict=True) if n}
 

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from itertools import accumulate, islice, repeat
-from operator import add, getitem, methodcaller
+from operator import add, getitem
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -241,10 +241,9 @@ class TextColumn:
     """Each document's text in a column (a text field's folded text, the id), sliced from its mapped file.
 
     A phrase checks thousands of candidates: each candidate's span is sliced
-    and searched in C (``map`` over ``slice``, ``getitem``, ``bytes.count``),
-    and nothing is read that no candidate needs, which is what a cold search
-    pays for. What needs characters (a whole-word edge) gets :meth:`texts`,
-    each decoded alone.
+    (``map`` over ``slice`` and ``getitem``, in C) and searched in UTF-8
+    (``matching.byte_counter``); nothing is read that no candidate needs,
+    which is what a cold search pays for.
     """
 
     def __init__(self, parts: Iterable[tuple[Any, array[int], array[int]]]) -> None:
@@ -262,15 +261,9 @@ class TextColumn:
     def __getitem__(self, doc: int) -> str:
         return bytes(self.buffers[doc][self.starts[doc]:self.ends[doc]]).decode()
 
-    def count(self, needle: bytes, docs: list[int]) -> Iterator[int]:
-        """How many times ``needle`` is in the text of each of ``docs`` (non-overlapping), in their order."""
-        return map(methodcaller("count", needle), self._utf8(docs))
-
-    def texts(self, docs: list[int]) -> Iterator[str]:
-        """The texts of ``docs``, in their order."""
-        return map(methodcaller("decode"), self._utf8(docs))
-
-    def _utf8(self, docs: list[int]) -> Iterator[bytes]:
+    def utf8(self, docs: list[int]) -> Iterator[bytes]:
+        """The texts of ``docs`` in UTF-8, in their order (each candidate sliced alone: a cold search
+        must not read a whole column for a few thousand of its documents)."""
         spans = map(slice, map(self.starts.__getitem__, docs), map(self.ends.__getitem__, docs))
         return map(getitem, map(self.buffers.__getitem__, docs), spans)
 
