@@ -116,13 +116,14 @@ def build(
         writer.write(root / "manifest.yaml", done.to_yaml())
         rendered = None
         if site is not None:  # the site follows the archive; its own state file is written last
-            from .render import Records, render_site, unchanged  # Jinja, Markdown and KaTeX only when a site is wanted
+            from .render import Records, look, render_site, unchanged  # Jinja, Markdown and KaTeX only when a site is wanted
 
-            rendered = None if full else unchanged(site, done.digest)
+            seen = look(site)
+            rendered = None if full else unchanged(seen, done.digest)
             if rendered is None:  # summaries of all records; whole records only for the pages drawn
                 records = Records.from_rows(state.summaries(), state.articles)
                 rendered = render_site(site, records, problems, full=full,
-                                       cache_dir=root / ".cache" / "math", key=done.digest)
+                                       cache_dir=root / ".cache" / "math", key=done.digest, found=seen)
         (root / UNFINISHED).unlink()
     return BuildResult(
         dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], written=writer.written,

@@ -140,16 +140,33 @@ def inputs_digest(templates: Path, assets: Sequence[tuple[str, bytes]]) -> str:
     return _digest(*parts)
 
 
-def unchanged(site: Path, key: str, templates: Path = TEMPLATES) -> SiteResult | None:
+@dataclass(frozen=True)
+class Look:
+    """The site as a build finds it, read once for :func:`unchanged` and :func:`render_site`:
+    its state file (any version), the files where pages go, and what every page depends on."""
+
+    site: Path
+    templates: Path
+    state: dict[str, Any]
+    files: set[str]
+    assets: list[tuple[str, bytes]]
+    base: str
+
+
+def look(site: Path, templates: Path = TEMPLATES) -> Look:
+    assets = static_assets()
+    return Look(site, templates, _read_state(site), _existing(site), assets, inputs_digest(templates, assets))
+
+
+def unchanged(found: Look, key: str) -> SiteResult | None:
     """What the site holds when it was last rendered from the records ``key`` names
     (the archive manifest's digest), with this program, templates and assets, and
     every page is still there; else None. The build then need not even load the records."""
-    state = load_state(site)
-    if state.get("key") != _digest(inputs_digest(templates, static_assets()), key):
+    state = found.state if found.state.get("version") == SITE_VERSION else {}
+    if state.get("key") != _digest(found.base, key):
         return None
-    pages = state.get("pages", {})
-    existing = _existing(site)
-    if not all(rel in existing for rel in [*pages, "assets/fold.js"]):
+    pages, site = state.get("pages", {}), found.site
+    if not all(rel in found.files for rel in [*pages, "assets/fold.js"]):
         return None
     math_errors = sum(len(found) for found in state.get("math_problems", {}).values())
     index_bytes = sum((site / rel).stat().st_size for rel in pages if SHARD.fullmatch(rel))
@@ -191,18 +208,21 @@ class Records:
 
 def render_site(site: Path, articles: Sequence[Article] | Records, problems: Sequence[Problem] = (), *,
                 templates: Path = TEMPLATES, full: bool = False, cache_dir: Path | None = None,
-                key: str | None = None) -> SiteResult:
+                key: str | None = None, found: Look | None = None) -> SiteResult:
     """Bring the site in ``site`` up to date with the records; returns what it did.
 
     ``articles`` is every record, or (from the build) :class:`Records`: summaries plus a
     loader, so that only the records whose pages are drawn are decoded.
     ``cache_dir`` keeps rendered math between builds (the archive's ``.cache/math``);
-    ``key`` names the records (the archive manifest's digest) for :func:`unchanged`.
+    ``key`` names the records (the archive manifest's digest) for :func:`unchanged`;
+    ``found``, the site as :func:`look` found it just before (else it is looked at here).
     """
     records = articles if isinstance(articles, Records) else Records.of(articles)
-    assets = static_assets()
-    base = inputs_digest(templates, assets)
-    previous = _read_state(site)  # whatever version: its pages are the ones to remove if no longer planned
+    found = found or look(site, templates)
+    if (found.site, found.templates) != (site, templates):
+        raise ValueError(f"a look at {found.site} with {found.templates} given for {site} with {templates}")
+    assets, base, existing = found.assets, found.base, found.files
+    previous = found.state  # whatever version: its pages are the ones to remove if no longer planned
     state = {} if full or previous.get("version") != SITE_VERSION else previous
     if state.get("base") != base:
         state = {}  # program, templates or assets changed: every page is drawn again
@@ -211,7 +231,6 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
     summaries, unsafe_ids = _safe_summaries(records.summaries)
     layout = Layout(summaries, _parts(summaries, old_rows))
-    existing = _existing(site)
     wanted = specs(layout)
     todo = [p for p in wanted if old_pages.get(p.path) != p.sig or p.path not in existing]
     shard_sigs, shards = plan_shards(site, layout, state, existing)
@@ -326,11 +345,6 @@ def _fold_key() -> str:
     from . import analysis  # the search module owns folding
 
     return _digest(unicodedata.unidata_version, Path(analysis.__file__).read_bytes(), analysis.opencc_version())
-
-
-def load_state(site: Path) -> dict[str, Any]:
-    state = _read_state(site)
-    return state if state.get("version") == SITE_VERSION else {}
 
 
 def _read_state(site: Path) -> dict[str, Any]:

@@ -151,10 +151,10 @@ def test_safe_target_refuses_symlinked_escape(tmp_path: Path) -> None:
 def test_unchanged_only_when_records_program_and_pages_match(articles: list[Article], tmp_path: Path) -> None:
     import shutil
 
-    from kexue_archive.render import TEMPLATES, unchanged
+    from kexue_archive.render import TEMPLATES, look, unchanged
 
     def up_to_date(site: Path, key: str, templates: Path) -> bool:
-        return unchanged(site, key, templates) is not None
+        return unchanged(look(site, templates), key) is not None
 
     templates = tmp_path / "templates"
     shutil.copytree(TEMPLATES, templates)
@@ -162,7 +162,7 @@ def test_unchanged_only_when_records_program_and_pages_match(articles: list[Arti
     assert not up_to_date(site, "k1", templates)
     first = render_site(site, articles, templates=templates, key="k1")
     assert up_to_date(site, "k1", templates)
-    same = unchanged(site, "k1", templates)
+    same = unchanged(look(site, templates), "k1")
     assert same is not None and (same.pages, same.rendered, same.index_bytes) == (first.pages, 0, first.index_bytes)
     assert not up_to_date(site, "k2", templates)
     (site / "popular.html").unlink()
