@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -245,12 +246,13 @@ def sweep_temporaries(folder: Path) -> int:
 def atomic_write(path: Path, data: bytes) -> None:
     """Write via a temporary file in the same folder and ``os.replace``.
 
-    The temporary name carries the pid (builds hold a lock, so it is unique);
-    it is created with mode 0666 less the umask, like any file a user writes:
-    ``tempfile.mkstemp`` would leave every page readable by its owner only.
+    The temporary name carries the process and thread (two writers of one file, such as
+    two builds sharing the math cache, never share a temporary file); it is created with
+    mode 0666 less the umask, like any file a user writes: ``tempfile.mkstemp`` would leave
+    every page readable by its owner only.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
         with os.fdopen(fd, "wb") as f:

@@ -31,26 +31,19 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import queue
 import re
-import shutil
-import subprocess
-import tempfile
-import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from . import eqnum, texfix
 from .archive import atomic_write
-from .errors import UserError
+from .katex_node import JS, Answer, KatexProcess, Request, Started, command, find_project, katex_version
 from .records import Article, Problem, Source
 
 #: Longer formulas are not sent to KaTeX at all (the blog's longest are a few thousand characters).
 MAX_TEX_CHARS = 50_000
-_JS = Path(__file__).with_name("js") / "render_math.cjs"
 _CACHE_FORMAT = "1"
 _ANNOTATION_OPEN = '<annotation encoding="application/x-tex">'
 _ANNOTATION = re.compile(re.escape(_ANNOTATION_OPEN) + "[^<]*</annotation>")
@@ -75,125 +68,6 @@ class RenderedMath:
 
 
 @dataclass(frozen=True)
-class Request:
-    """One formula for KaTeX.
-
-    macros: the ``\\def…`` definitions in force for it ("" for none).
-    tags:   what its environments' numbered lines show, in order (eqnum.Numbered.shown).
-    """
-
-    tex: str
-    display: bool
-    macros: str
-    tags: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Answer:
-    """KaTeX's answer for one formula: markup when ok, else why not; transient (a timeout, a crash) is not cached."""
-
-    ok: bool
-    html: str
-    why: str = ""
-    transient: bool = False
-
-
-class KatexProcess:
-    """Node running js/render_math.cjs: requests in, one answer per request out, in order."""
-
-    def __init__(self, node: str, katex_dir: Path, timeout: float) -> None:
-        self.command = [node, str(_JS), str(katex_dir)]
-        self.timeout = timeout
-        self.processes = 0  # how many Node processes the last render() needed
-
-    def render(self, requests: Sequence[Request]) -> list[Answer]:
-        """Answers for ``requests``; a formula that hangs or kills Node fails, and a new Node goes on."""
-        out: list[Answer] = []
-        self.processes = 0
-        while len(out) < len(requests):
-            out += self._run(requests[len(out) :])
-        return out
-
-    def _run(self, requests: Sequence[Request]) -> list[Answer]:
-        """Answers for a prefix of ``requests``: all of them, unless Node hangs or dies on one."""
-        self.processes += 1
-        with tempfile.TemporaryFile() as errors:
-            proc = subprocess.Popen(self.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors)
-            assert proc.stdin is not None and proc.stdout is not None  # both were asked for
-            lines: queue.Queue[bytes] = queue.Queue()
-            threading.Thread(target=_feed, args=(proc.stdin, requests), daemon=True).start()
-            threading.Thread(target=_drain, args=(proc.stdout, lines), daemon=True).start()
-            try:
-                return self._answers(requests, lines, errors)
-            finally:
-                proc.kill()
-                proc.wait()
-
-    def _answers(self, requests: Sequence[Request], lines: queue.Queue[bytes], errors: IO[bytes]) -> list[Answer]:
-        ready = _get(lines, max(self.timeout, 30.0))
-        if not ready or b'"ready"' not in ready:
-            raise UserError(f"KaTeX could not start: {_tail(errors) or 'no answer from Node'}", hint="run `npm ci`")
-        out: list[Answer] = []
-        while len(out) < len(requests):
-            line = _get(lines, self.timeout)
-            if not line:  # None: no answer in time; b"": Node is gone
-                why = f"took longer than {self.timeout:g} s" if line is None else f"crashed Node: {_tail(errors)}"
-                out.append(Answer(False, "", f"KaTeX {why}", transient=True))
-                break
-            answer = _answer(line)
-            if answer is not None:  # anything else on stdout (a stray log line) is not an answer
-                out.append(answer)
-        return out
-
-
-def _answer(line: bytes) -> Answer | None:
-    try:
-        answer = json.loads(line)
-        ok = answer["ok"] is True
-        return Answer(ok, str(answer["html"]) if ok else "", "" if ok else str(answer["error"]))
-    except (ValueError, TypeError, KeyError):
-        return None
-
-
-def _get(lines: queue.Queue[bytes], timeout: float) -> bytes | None:
-    """The next line from Node; b"" once Node has closed its output, None after ``timeout`` seconds."""
-    try:
-        return lines.get(timeout=timeout)
-    except queue.Empty:
-        return None
-
-
-def _tail(errors: IO[bytes]) -> str:
-    errors.seek(0)
-    text = errors.read().decode("utf-8", "replace").strip()
-    return " ".join(text.splitlines()[-3:])[-300:]
-
-
-def _feed(stdin: IO[bytes], requests: Iterable[Request]) -> None:
-    """Write the requests (each macro set once, before its first use); stop quietly if Node is gone."""
-    sets: dict[str, str] = {}
-    try:
-        for r in requests:
-            if r.macros and r.macros not in sets:
-                sets[r.macros] = str(len(sets))
-                stdin.write(_line({"defs": r.macros, "id": sets[r.macros]}))
-            stdin.write(_line({"tex": r.tex, "display": r.display, "m": sets.get(r.macros), "tags": r.tags}))
-        stdin.close()
-    except OSError:  # BrokenPipe: Node was stopped (timeout) or crashed; _answers reports it
-        pass
-
-
-def _drain(stdout: IO[bytes], lines: queue.Queue[bytes]) -> None:
-    for line in stdout:
-        lines.put(line)
-    lines.put(b"")
-
-
-def _line(obj: object) -> bytes:
-    return json.dumps(obj, ensure_ascii=False).encode() + b"\n"
-
-
-@dataclass(frozen=True)
 class _Prepared:
     """One article ready for KaTeX: a request (or the reason not to send one) per formula."""
 
@@ -203,39 +77,10 @@ class _Prepared:
     refs: tuple[tuple[tuple[str, str], ...], ...]
 
 
-def find_project(start: Path | None = None) -> Path:
-    """The folder holding the project's package.json and its node_modules/katex.
-
-    Looked for in ``start`` and its parents; by default next to this package first
-    (a source checkout or an editable install), then in the current directory and up.
-    """
-    base = (start or Path.cwd()).resolve()
-    candidates = [base, *base.parents]
-    if start is None:
-        candidates.insert(0, Path(__file__).resolve().parent.parent)
-    for folder in candidates:
-        if (folder / "node_modules" / "katex" / "package.json").is_file():
-            return folder
-    for folder in candidates:
-        if (folder / "package.json").is_file():
-            raise UserError(f"KaTeX is not installed in {folder / 'node_modules'}", hint=f"run `npm ci` in {folder}")
-    raise UserError("no package.json found, so KaTeX cannot be located", hint="run from the project folder, after `npm ci`")
-
-
-def katex_dist(project: Path | None = None) -> Path:
-    """KaTeX's ``dist`` folder (``katex.min.css``, ``fonts/``), for copying into the site's assets."""
-    return (project or find_project()) / "node_modules" / "katex" / "dist"
-
-
-def katex_version(project: Path | None = None) -> str:
-    meta = json.loads(((project or find_project()) / "node_modules" / "katex" / "package.json").read_text("utf-8"))
-    return str(meta["version"])
-
-
 def _fingerprint(version: str) -> str:
     """Changes whenever KaTeX or any code shaping the output changes: the cache's first key."""
     h = hashlib.sha256(f"{_CACHE_FORMAT}\0{version}".encode())
-    for source in (_JS, Path(texfix.__file__), Path(eqnum.__file__), Path(__file__)):
+    for source in (JS, Path(texfix.__file__), Path(eqnum.__file__), Path(__file__)):
         h.update(source.read_bytes())
     return h.hexdigest()
 
@@ -351,9 +196,11 @@ def _cache_read(path: Path, count: int) -> list[Answer] | None:
 
 
 def render_articles(
-    articles: Sequence[Article], *, cache_dir: Path | None = None, project: Path | None = None, timeout: float = 10.0
+    articles: Sequence[Article], *, cache_dir: Path | None = None, project: Path | None = None, timeout: float = 10.0,
+    started: Started | None = None,
 ) -> dict[str, list[RenderedMath]]:
-    """Render every formula of ``articles`` with one Node process; see the module docstring."""
+    """Render every formula of ``articles`` with one Node process (``started``, if it was
+    started ahead: ``katex_node.prestarted``); see the module docstring."""
     project = project or find_project()
     fingerprint = _fingerprint(katex_version(project)) if cache_dir else ""
     done: dict[str, list[Answer]] = {}
@@ -369,7 +216,7 @@ def render_articles(
         else:
             pending.append((article, _prepare(article), path))
     requests = [r for _, p, _ in pending for r in p.requests if r is not None]
-    answers = iter(KatexProcess(_node(), katex_dist(project).parent, timeout).render(requests) if requests else [])
+    answers = iter(KatexProcess(command(project), timeout, started).render(requests) if requests else [])
     for article, prepared, path in pending:
         refused = prepared.refusals
         raw = [next(answers) if r else Answer(False, "", why) for r, why in zip(prepared.requests, refused, strict=True)]
@@ -394,13 +241,6 @@ def prune_cache(cache_dir: Path, articles: Sequence[Article], project: Path | No
             path.unlink(missing_ok=True)
             gone += 1
     return gone
-
-
-def _node() -> str:
-    node = shutil.which("node")
-    if node is None:
-        raise UserError("Node.js is not installed; it runs KaTeX to render the math", hint="install nodejs, then `npm ci`")
-    return node
 
 
 def _result(articles: Sequence[Article], done: dict[str, list[Answer]]) -> dict[str, list[RenderedMath]]:

@@ -10,26 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from . import mathrender
+from . import katex_node, mathrender
+from .katex_node import Started
 from .mathrender import RenderedMath
 from .records import Article, Problem
 
 
 def render_math(
-    articles: Sequence[Article], cache_dir: Path | None = None
+    articles: Sequence[Article], cache_dir: Path | None = None, started: Started | None = None
 ) -> tuple[dict[str, list[RenderedMath]], dict[str, list[Problem]]]:
     """Every formula of every article, rendered in :func:`tex.scan` order, and
     each article's Problems (one per formula shown as TeX)."""
     if not any(a.math for a in articles):
         return {a.id: [] for a in articles}, {}
-    rendered = mathrender.render_articles(list(articles), cache_dir=cache_dir)
+    rendered = mathrender.render_articles(list(articles), cache_dir=cache_dir, started=started)
     failed = {a.id: mathrender.math_problems([a], rendered) for a in articles if not all(r.ok for r in rendered[a.id])}
     return dict(rendered), failed
 
 
 def katex_version() -> str:
     """The installed KaTeX version: part of every page's digest."""
-    return mathrender.katex_version()
+    return katex_node.katex_version()
 
 
 def katex_assets() -> Iterator[tuple[str, bytes]]:
@@ -38,7 +39,7 @@ def katex_assets() -> Iterator[tuple[str, bytes]]:
     Only the WOFF2 fonts are shipped: the stylesheet lists them first and every
     browser the site targets reads WOFF2, so the WOFF/TTF copies would never load.
     """
-    dist = mathrender.katex_dist()
+    dist = katex_node.katex_dist()
     yield "assets/katex/katex.min.css", (dist / "katex.min.css").read_bytes()
     for font in sorted((dist / "fonts").glob("*.woff2")):
         yield f"assets/katex/fonts/{font.name}", font.read_bytes()

@@ -21,16 +21,8 @@ from support import ROOT
 from kexue_archive.archive import load_articles
 from kexue_archive.eqnum import ANCHOR
 from kexue_archive.errors import UserError
-from kexue_archive.mathrender import (
-    KatexProcess,
-    RenderedMath,
-    Request,
-    find_project,
-    katex_dist,
-    math_problems,
-    prune_cache,
-    render_articles,
-)
+from kexue_archive.katex_node import KatexProcess, Request, command, find_project, katex_dist, prestarted
+from kexue_archive.mathrender import RenderedMath, math_problems, prune_cache, render_articles
 from kexue_archive.records import Article, Source
 from kexue_archive.tex import scan
 
@@ -184,7 +176,7 @@ def test_the_blogs_tex_renders(tex: str) -> None:
 )
 def test_plain_katex_refuses_what_the_fixes_repair(tex: str) -> None:
     """The preprocessing above is needed: KaTeX alone fails on each of these."""
-    [out] = KatexProcess(shutil.which("node") or "node", katex_dist().parent, 10).render([Request(tex, True, "")])
+    [out] = KatexProcess(command(), 10).render([Request(tex, True, "")])
     assert not out.ok
 
 
@@ -336,8 +328,7 @@ def test_a_huge_formula_is_refused_without_rendering() -> None:
 
 
 def test_a_formula_that_hangs_katex_times_out_and_the_rest_still_renders(tmp_path: Path) -> None:
-    node = shutil.which("node") or "node"
-    process = KatexProcess(node, katex_dist().parent, timeout=2.0)
+    process = KatexProcess(command(), timeout=2.0)
     out = process.render([Request("x", False, ""), Request(BOMB, False, ""), Request("y^2", False, "")])
     assert [o.ok for o in out] == [True, False, True]
     assert "longer than 2 s" in out[1].why and out[1].transient
@@ -356,9 +347,27 @@ def test_the_node_script_trusts_nothing() -> None:
 
 def test_one_node_process_renders_a_whole_build(seeds_archive: Path) -> None:
     requests = [Request(m.tex, m.display, "") for a in load_articles(seeds_archive) for m in a.math] * 10
-    process = KatexProcess(shutil.which("node") or "node", katex_dist().parent, timeout=10)
+    process = KatexProcess(command(), timeout=10)
     out = process.render(requests)
     assert len(out) == len(requests) and process.processes == 1
+
+
+def test_a_node_started_ahead_is_taken_over_or_stopped(seeds_archive: Path) -> None:
+    """katex_node.prestarted: the first render uses the process already loading KaTeX (no second
+    start), later renders start their own; leaving stops whatever was not taken over."""
+    requests = [Request(m.tex, m.display, "") for a in load_articles(seeds_archive) for m in a.math]
+    expected = KatexProcess(command(), timeout=10).render(requests)
+    with prestarted() as started:
+        assert started is not None and started.proc.poll() is None
+        process = KatexProcess(command(), timeout=10, started=started)
+        assert process.render(requests) == expected and process.processes == 1
+        assert started.proc.poll() is not None  # taken over, and stopped when its render was done
+        assert process.render(requests[:3]) == expected[:3]  # the next render starts a process of its own
+    with prestarted() as unused:
+        assert unused is not None
+    assert unused.proc.poll() is not None  # never used: stopped on leaving
+    other = KatexProcess([*command(), "--unused"], timeout=10, started=unused)
+    assert other.started is None  # a process of another command is never taken over
 
 
 # -- determinism and the cache ---------------------------------------------------------------------
