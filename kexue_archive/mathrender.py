@@ -8,7 +8,8 @@ API (all the site renderer needs)::
     sum(not r.ok for rs in rendered.values() for r in rs)   # the build summary's math-error count
     math_problems(articles, rendered)   # one Problem per failed formula, for the data-quality page
     prune_cache(cache_dir, all_articles)  # after a full build: drop entries no article uses any more
-    katex_dist()                        # node_modules/katex/dist: copy katex.min.css and fonts/ into the site
+
+(KaTeX's Node process, and where KaTeX is installed, are :mod:`kexue_archive.katex_node`'s.)
 
 ``RenderedMath.html`` is ready to insert as is: the KaTeX markup (``<span class="katex">``, or
 ``<span class="katex-display">`` for display math) preceded by an empty ``<span class="eq-anchor"
@@ -20,8 +21,8 @@ reference, and ``_link`` turns it into ``<a href="#eq-…" tabindex="-1">(n)</a>
 How: each article's formulas are prepared together (texfix: MathJax-isms, macro
 definitions shared with later formulas, unbraced scripts; eqnum: equation numbers and
 references), then every formula of the build goes through ONE Node process running
-``js/render_math.cjs``. A formula that hangs KaTeX past ``timeout`` seconds is failed and a
-fresh process takes over the rest. With ``cache_dir``, each article's output is kept under
+``js/render_math.cjs`` (``katex_node``). A formula that hangs KaTeX past ``timeout`` seconds
+is failed and a fresh process takes over the rest. With ``cache_dir``, each article's output is kept under
 a key of (KaTeX version, this code, article id, its formulas): unchanged articles are never
 re-rendered, and concurrent builds are safe (atomic writes of deterministic content).
 """
