@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -202,3 +203,13 @@ def test_the_build_command_renders_the_site(tmp_path: Path) -> None:
     assert tree(tmp_path / "site") == before
     full = run_cli(*args, "--full")
     assert full.returncode == 0 and tree(tmp_path / "site") == before
+
+
+def test_no_template_reads_a_dict_method() -> None:
+    """render._Environment looks ``x.key`` up as a key first on dicts (page contexts): a template
+    calling a dict method by attribute (``x.items()``) would get a context value of that name."""
+    from kexue_archive.render import TEMPLATES
+
+    methods = "|".join(name for name in dir(dict) if not name.startswith("_"))
+    for template in sorted(TEMPLATES.glob("*.html")):
+        assert not re.findall(rf"\.(?:{methods})\b", template.read_text(encoding="utf-8")), template.name
