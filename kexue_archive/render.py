@@ -32,13 +32,14 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 
+from . import site_openings
 from .archive import Writer
 from .katex_node import Started, prestarted
 from .records import Article, Problem
 from .series import Part, parse
 from .site_layout import Layout, Summary, specs
 from .site_math import katex_assets, katex_version, render_math
-from .site_pages import SAFE_ID, Page, page, quality_page, summarise
+from .site_pages import SAFE_ID, Page, cards, page, quality_page, summarise
 from .site_search import fold_script
 from .site_shards import SHARD, plan_shards, write_shards
 from .site_text import Rendered, clean, excerpt_html, opening_html
@@ -49,6 +50,8 @@ from .tex import scan
 SITE_VERSION = 2  # 2: month and year pages, search shards, record summaries in the state
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATE = ".kexue-site.json"
+#: Beside the math cache: the cards' openings (``site_openings``).
+OPENINGS = "openings.sqlite"
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*")
 
 
@@ -258,7 +261,11 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     wanted = specs(layout)
     todo = [p for p in wanted if old_pages.get(p.path) != p.sig or p.path not in existing]
     shard_sigs, shards = plan_shards(site, layout, state, existing)
-    need = {i for p in todo for i in p.needs} | {i for shard in shards for i in shard.fresh}
+    shown = {i: layout.by_id[i].digest for p in todo for i in cards(p)}
+    kept = cache_dir.parent / OPENINGS if cache_dir is not None else None
+    openings = site_openings.load(kept, base, shown) if kept is not None else {}
+    drawn = {i for p in todo if not cards(p) for i in p.needs} | (set(shown) - set(openings))  # whole records, cards not kept
+    need = drawn | {i for shard in shards for i in shard.fresh}
     raw = {a.id: a for a in records.load(sorted(need | set(unsafe_ids)))}
     safe, unsafe = sanitise(raw.values())
     by_id = {a.id: a for a in safe}
@@ -269,7 +276,11 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     if full or previous.get("fold") != fold_key or "assets/fold.js" not in existing:  # the key covers its inputs
         writer.write(safe_target(site, "assets/fold.js"), fold_script().encode())
 
-    math, failed = render_math([by_id[i] for i in sorted({i for p in todo for i in p.needs})], cache_dir, katex)
+    math, failed = render_math([by_id[i] for i in sorted(drawn)], cache_dir, katex)
+    fresh = {i: opening_html(by_id[i].excerpt, math[i]) for i in sorted(set(shown) - set(openings))}
+    openings.update(fresh)
+    if kept is not None:
+        site_openings.save(kept, base, ((shown[i], html) for i, html in fresh.items()))
     # Math problems of pages not drawn this time are remembered from earlier builds.
     known = {k: v for k, v in state.get("math_problems", {}).items() if k in layout.by_id and k not in math}
     known.update({aid: [[p.file, p.line, p.message] for p in found] for aid, found in failed.items()})
@@ -277,7 +288,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     quality = quality_page(layout, [*problems, *unsafe, *math_problems])
     sigs = {p.path: p.sig for p in wanted}
     sigs[quality.path] = page_digest(base, quality)
-    pages = [page(p, layout, by_id) for p in todo]
+    pages = [page(p, layout, by_id, openings) for p in todo]
     if old_pages.get(quality.path) != sigs[quality.path] or quality.path not in existing:
         pages.append(quality)
 
@@ -354,11 +365,8 @@ def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]]) -
     def body(item: Mapping[str, Any]) -> Any:
         return excerpt_html(item["excerpt"], math.get(item["id"], ()))
 
-    def opening(item: Mapping[str, Any]) -> Any:
-        return opening_html(item["excerpt"], math.get(item["id"], ()))
-
     template = env.get_template(page.template)
-    return template.render(**page.context, path=page.path, root="../" * depth, body=body, opening=opening)
+    return template.render(**page.context, path=page.path, root="../" * depth, body=body)
 
 
 def _fold_key() -> str:

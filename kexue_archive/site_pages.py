@@ -32,7 +32,7 @@ from .site_layout import (
     specs,
     year_path,
 )
-from .site_text import bibtex, date_label
+from .site_text import bibtex, date_label, opening_html
 
 #: What an article id may look like before it becomes a file name.
 SAFE_ID = re.compile(r"[0-9a-z]{4,64}")
@@ -67,11 +67,11 @@ def date_order(a: Article | Summary) -> tuple[int, str, str]:
     return (rank, "".join(chr(0x10FFFF - ord(c)) for c in a.date), a.id)
 
 
-def brief(a: Article | Summary, *, excerpt: bool = False) -> dict[str, Any]:
-    """What a list shows of an article (the excerpt only where its opening is shown)."""
+def brief(a: Article | Summary, *, opening: str | None = None) -> dict[str, Any]:
+    """What a list shows of an article (a card also shows its opening: ``site_text.opening_html``)."""
     out: dict[str, Any] = {"id": a.id, "title": a.title, "date": a.date, "label": date_label(a.date), "readers": a.readers}
-    if excerpt and isinstance(a, Article):
-        out["excerpt"] = a.excerpt
+    if opening is not None:
+        out["opening"] = opening
     return out
 
 
@@ -101,39 +101,46 @@ def summarise(a: Article, digest: str) -> Summary:
 
 
 def plan(articles: Sequence[Article]) -> list[Page]:
-    """Every page but the data-quality page and the search shards, from whole records
-    (the renderer draws only some of these; tests look at all of them)."""
+    """Every page but the data-quality page and the search shards, from whole records, their math
+    not rendered (the renderer draws only some of these; tests look at all of them)."""
     from .render import record_digest
 
     layout = Layout(summarise(a, record_digest(a)) for a in articles)
     by_id = {a.id: a for a in articles}
-    return [page(spec, layout, by_id) for spec in specs(layout)]
+    openings = {a.id: opening_html(a.excerpt, ()) for a in articles}
+    return [page(spec, layout, by_id, openings) for spec in specs(layout)]
 
 
-def page(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> Page:
-    """The page ``spec`` names; ``articles`` must hold every record in ``spec.needs``."""
-    return Page(spec.path, spec.template, _CONTEXTS[spec.kind](spec, layout, articles), spec.needs)
+def page(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> Page:
+    """The page ``spec`` names: ``articles`` must hold the record of an article page, ``openings``
+    the opening of every card (``spec.needs`` of the other pages)."""
+    return Page(spec.path, spec.template, _CONTEXTS[spec.kind](spec, layout, articles, openings), spec.needs)
 
 
-def _index(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def cards(spec: Spec) -> tuple[str, ...]:
+    """The records whose openings the page ``spec`` shows (an article page shows its own record whole)."""
+    return () if spec.kind == "article" else spec.needs
+
+
+def _index(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     newest = layout.newest()
     more = month_of(newest[-1].date) if newest else None
-    return {"items": [brief(articles[aid], excerpt=True) for aid in spec.needs],
+    return {"items": [brief(layout.by_id[aid], opening=openings[aid]) for aid in spec.needs],
             "more": _nav(more and month_path(more), more and month_label(more))}
 
 
-def _month(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _month(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     months = layout.month_keys()
     i = months.index(spec.key)
     newer = months[i - 1] if i > 0 else None
     older = months[i + 1] if i + 1 < len(months) else None
     return {"month": spec.key, "label": month_label(spec.key), "undated": spec.key == UNDATED,
-            "items": [brief(articles[aid], excerpt=True) for aid in spec.needs],
+            "items": [brief(layout.by_id[aid], opening=openings[aid]) for aid in spec.needs],
             "newer": _nav(newer and month_path(newer), newer and month_label(newer)),
             "older": _nav(older and month_path(older), older and month_label(older))}
 
 
-def _year(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _year(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     """One year like the blog's content.html: months newest first; undated ones last."""
     months: dict[int, list[dict[str, Any]]] = defaultdict(list)
     undated = []
@@ -153,7 +160,7 @@ def _year(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[s
             "older": _nav(older and year_path(older), older and year_label(older))}
 
 
-def _content(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _content(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     """The index of years: counts per year and per month, each linking to the year page."""
     years = []
     for y, members in layout.years.items():
@@ -170,37 +177,37 @@ def _content(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dic
     return {"years": years, "total": len(layout.ordered)}
 
 
-def _popular(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _popular(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     return {"items": [brief(s) for s in layout.popular()], "limit": POPULAR}
 
 
-def _search(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _search(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     years = [y for y in layout.year_keys() if y != UNKNOWN_YEAR]
     return {"years": [int(y) for y in years], "total": len(layout.ordered), "shards": [shard_path(n) for n in range(SHARDS)]}
 
 
-def _series_index(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _series_index(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     ranked = sorted(layout.series, key=lambda s: (-len(s.members), s.name, s.id))
     return {"series": [{"id": s.id, "name": s.name, "count": len(s.members), "first": s.members[0][0],
                         "last": s.members[-1][0]} for s in ranked]}
 
 
-def _series(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _series(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     s = next(x for x in layout.series if x.id == spec.key)
     members, last = [], 0
     for n, aid in s.members:
         # parts the archive does not hold are said so, where they would stand
         gap = [last + 1, n - 1] if n - 1 > last else None
-        members.append({"number": n, "gap": gap, **brief(articles[aid], excerpt=True)})
+        members.append({"number": n, "gap": gap, **brief(layout.by_id[aid], opening=openings[aid])})
         last = max(last, n)
     return {"id": s.id, "name": s.name, "members": members}
 
 
-def _article(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _article(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     a = articles[spec.key]
     newer, older = layout.neighbours(a.id)
     return {
-        "a": {**brief(a, excerpt=True), "author": a.author, "url": web_url(a.url),
+        "a": {**brief(a), "excerpt": a.excerpt, "author": a.author, "url": web_url(a.url),
               "aliases": list(layout.by_id[a.id].aliases), "math_count": len(a.math)},
         "flags": [{"code": f, "text": FLAG_TEXT.get(f, f)} for f in a.flags],
         "sources": [{"file": s.file, "line": s.line, "readers": s.readers} for s in a.sources],
@@ -209,7 +216,7 @@ def _article(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dic
     }
 
 
-def _redirect(spec: Spec, layout: Layout, articles: Mapping[str, Article]) -> dict[str, Any]:
+def _redirect(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     target, alias = spec.key.split("/")
     return {"target": target, "title": layout.by_id[target].title, "alias": alias}
 

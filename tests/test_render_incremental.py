@@ -9,6 +9,8 @@ import datetime as dt
 import hashlib
 import random
 import sys
+from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,30 @@ def test_an_alias_claimed_twice_gets_one_redirect_and_a_no_op_draws_nothing(gene
     assert f'url={b.id}.html"' in page
     assert render_site(site, claimed).rendered == 0
     assert f'data-article="{c.id}"' in (site / f"articles/{c.id}.html").read_text()  # c keeps its own page
+
+
+def test_cards_keep_their_openings_between_renders(generated: list[Article], tmp_path: Path) -> None:
+    """A month page redrawn for one edited article takes its other cards' openings from the cache
+    (site_openings): no other record is loaded, and the site is what a render with no cache makes."""
+    from kexue_archive.render import Records
+
+    cache, site = tmp_path / "cache" / "math", tmp_path / "site"
+    render_site(site, generated, cache_dir=cache)
+    months = Counter(a.date[:7] for a in generated if a.date and not a.date.startswith("--"))
+    dated = next(a for a in generated if a.date and months[a.date[:7]] >= 3 and a.math)  # a card among others
+    edited = [dataclasses.replace(a, excerpt=a.excerpt + "新加的一句。") if a is dated else a for a in generated]
+    records, loaded = Records.of(edited), []
+
+    def load(ids: Iterable[str]) -> list[Article]:
+        loaded.extend(ids)
+        return list(records.load(ids))
+
+    result = render_site(site, Records(records.summaries, load), cache_dir=cache)
+    assert result.rendered >= 2 and (site / f"page/{(dated.date or '')[:7]}.html").is_file()
+    assert sorted(loaded) == [dated.id]  # its own page, its shard line and its card: not the other cards
+    fresh = tmp_path / "fresh"
+    render_site(fresh, edited)  # no math cache, no openings cache
+    assert tree(site) == tree(fresh)
+    (tmp_path / "cache" / "openings.sqlite").write_bytes(b"not a database, " * 300)  # damaged: started afresh
+    render_site(site, edited, cache_dir=cache, full=True)
+    assert tree(site) == tree(fresh)
