@@ -246,6 +246,21 @@ def test_files_damaged_in_place_are_reported(seeds_index: tuple[Path, list[Artic
     assert ids(root, "模型") == matching(seeds_index[1], "模型")
 
 
+def test_an_update_that_meets_damaged_files_rebuilds(seeds_index: tuple[Path, list[Article]], tmp_path: Path) -> None:
+    """Postings changed in place (same size and time) are found by the update reading them: it
+    rebuilds the index instead of failing, and the search is right again."""
+    root = tmp_path / "archive"
+    shutil.copytree(seeds_index[0], root)
+    for f in (root / "index").glob("*.pst"):
+        stat = f.stat()
+        f.write_bytes(b"\xff" * stat.st_size)
+        os.utime(f, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    articles = list(seeds_index[1])
+    articles[0] = dataclasses.replace(articles[0], excerpt=articles[0].excerpt + " 改过的模型")
+    assert index.index_articles(root, articles).rebuilt
+    assert ids(root, "模型") == matching(articles, "模型")
+
+
 def test_field_texts_cover_what_the_search_scans(seeds_index: tuple[Path, list[Article]]) -> None:
     _, articles = seeds_index
     assert any(field_text(a, "math") for a in articles)

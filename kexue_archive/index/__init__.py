@@ -51,7 +51,7 @@ from .opening import (
     read_meta,
     whoosh_files,
 )
-from .reading import SegmentInfo, Snapshot
+from .reading import DamagedIndex, SegmentInfo, Snapshot
 from .searching import SORTS, Hit, Results, page_path, search
 
 if TYPE_CHECKING:
@@ -139,7 +139,18 @@ def update(
     from the one indexed are loaded and re-indexed, ids no longer present are
     deleted; everything is loaded when the index is missing, stale or ``full``.
     A build that changed nothing opens nothing but two small JSON files.
+    Files found damaged while updating (changed in place, keeping their size
+    and time) mean a rebuild from scratch.
     """
+    try:
+        return _update(root, digests, load, full=full)
+    except DamagedIndex:
+        return _update(root, digests, load, full=True)
+
+
+def _update(
+    root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], *, full: bool,
+) -> IndexResult:
     known, files = (None, None) if full else _known(root)
     if files != whoosh_files(root):
         known = None  # Whoosh's files changed behind our back (or a crash before we noted them): rebuild
