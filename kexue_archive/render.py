@@ -264,7 +264,8 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     shown = {i: layout.by_id[i].digest for p in todo for i in cards(p)}
     kept = cache_dir.parent / OPENINGS if cache_dir is not None else None
     openings = site_openings.load(kept, base, shown) if kept is not None else {}
-    drawn = {i for p in todo if not cards(p) for i in p.needs} | (set(shown) - set(openings))  # whole records, cards not kept
+    missing = sorted(set(shown) - set(openings))  # cards whose opening was not kept
+    drawn = {i for p in todo if not cards(p) for i in p.needs} | set(missing)  # whole records needed
     need = drawn | {i for shard in shards for i in shard.fresh}
     raw = {a.id: a for a in records.load(sorted(need | set(unsafe_ids)))}
     safe, unsafe = sanitise(raw.values())
@@ -277,7 +278,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
         writer.write(safe_target(site, "assets/fold.js"), fold_script().encode())
 
     math, failed = render_math([by_id[i] for i in sorted(drawn)], cache_dir, katex)
-    fresh = {i: opening_html(by_id[i].excerpt, math[i]) for i in sorted(set(shown) - set(openings))}
+    fresh = {i: opening_html(by_id[i].excerpt, math[i]) for i in missing}
     openings.update(fresh)
     if kept is not None:
         site_openings.save(kept, base, ((shown[i], html) for i, html in fresh.items()))
