@@ -10,8 +10,10 @@ state at the previous build, so the next build simply does the work again.
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -75,7 +77,7 @@ def build(
     """Bring the archive in ``root`` up to date with the dumps in ``seeds``, then the site in ``site``."""
     started = time.perf_counter()
     progress = progress or quietly
-    with locked(root), State(root / STATE_PATH) as state:
+    with locked(root), State(root / STATE_PATH) as state, fewer_collections():
         _begin(root, site)
         manifest = store.load_manifest(root)
         reread = full or manifest.reader_version != READER_VERSION  # readers changed: read every dump again
@@ -131,6 +133,24 @@ def build(
         new_problems=tuple(p for ledger in fresh for p in ledger.problems), seconds=time.perf_counter() - started,
         site=rendered,
     )
+
+
+@contextmanager
+def fewer_collections(allocations: int = 20_000) -> Iterator[None]:
+    """Run Python's cycle collector less often while building.
+
+    A build makes hundreds of thousands of objects that live until it ends
+    (sightings, records, summaries, page contexts), and at the default
+    threshold (700) the collector runs hundreds of times, scanning them again
+    each time: a tenth of a 10k-article rebuild. Builds make few cycles, so
+    collecting every ``allocations`` instead costs no memory worth counting.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(allocations, before[0]), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _begin(root: Path, site: Path | None) -> None:

