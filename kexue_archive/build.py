@@ -118,7 +118,8 @@ def build(
         writer.write(root / "manifest.yaml", done.to_yaml())
         rendered = None
         if site is not None:  # the site follows the archive; its own state file is written last
-            from .render import Records, look, render_site, unchanged  # Jinja, Markdown and KaTeX only when a site is wanted
+            from .render import look, render_site, unchanged  # Jinja, Markdown and KaTeX only when a site is wanted
+            from .site_records import Records
 
             seen = look(site)
             rendered = None if full else unchanged(seen, done.digest)

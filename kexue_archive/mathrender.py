@@ -198,10 +198,11 @@ def _cache_read(path: Path, count: int) -> list[Answer] | None:
 
 def render_articles(
     articles: Sequence[Article], *, cache_dir: Path | None = None, project: Path | None = None, timeout: float = 10.0,
-    started: Started | None = None,
+    started: Started | None = None, reuse: bool = True,
 ) -> dict[str, list[RenderedMath]]:
     """Render every formula of ``articles`` with one Node process (``started``, if it was
-    started ahead: ``katex_node.prestarted``); see the module docstring."""
+    started ahead: ``katex_node.prestarted``); see the module docstring. ``reuse=False``
+    renders everything again (a full build), still keeping the results in ``cache_dir``."""
     project = project or find_project()
     fingerprint = _fingerprint(katex_version(project)) if cache_dir else ""
     done: dict[str, list[Answer]] = {}
@@ -211,7 +212,7 @@ def render_articles(
             done[article.id] = []  # nothing to render, nothing worth a cache file
             continue
         path = _cache_path(cache_dir, fingerprint, article) if cache_dir else None
-        hit = _cache_read(path, len(article.math)) if path else None
+        hit = _cache_read(path, len(article.math)) if path and reuse else None
         if hit is not None:
             done[article.id] = hit
         else:

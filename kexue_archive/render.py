@@ -23,35 +23,34 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
-from . import site_openings
+from . import site_fragments
 from .archive import Writer
 from .katex_node import Started, prestarted
 from .records import Article, Problem
-from .series import Part, parse
-from .site_layout import Layout, Summary, specs
+from .site_layout import Layout, specs
 from .site_math import katex_assets, katex_version, render_math
-from .site_pages import SAFE_ID, Page, cards, page, quality_page, summarise
+from .site_pages import Page, cards, page, quality_page
+from .site_records import Records, part_row, parts, safe_summaries, sanitise
 from .site_search import fold_script
 from .site_shards import SHARD, plan_shards, write_shards
-from .site_text import Rendered, clean, excerpt_html, opening_html
-from .state import article_json
-from .tex import scan
+from .site_text import Rendered, excerpt_html, opening_html
 
 #: Bump when the renderer changes what it writes: every page is drawn again.
 SITE_VERSION = 2  # 2: month and year pages, search shards, record summaries in the state
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+#: The template of year pages, whose month sections are kept between builds.
+YEAR = "content_year.html"
 STATE = ".kexue-site.json"
-#: Beside the math cache: the cards' openings (``site_openings``).
-OPENINGS = "openings.sqlite"
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*")
 
 
@@ -113,23 +112,6 @@ def safe_target(root: Path, rel: str) -> Path:
 def _resolved(folder: str) -> Path:
     """Folders resolve once per process: a site has a handful, and pages by the thousand."""
     return Path(folder).resolve()
-
-
-def sanitise(articles: Iterable[Article]) -> tuple[list[Article], list[Problem]]:
-    """Records fit for a page: characters HTML forbids replaced, unsafe ids left out."""
-    kept, problems = [], []
-    for a in articles:
-        if not SAFE_ID.fullmatch(a.id):
-            where = a.sources[0] if a.sources else None
-            problems.append(Problem(where.file if where else "(archive)", where.line if where else 0, "error",
-                                    f"record id {a.id!r} is not a safe file name; no page made for it"))
-            continue
-        kept.append(replace(
-            a, title=a.title and clean(a.title), author=a.author and clean(a.author), url=a.url and clean(a.url),
-            excerpt=clean(a.excerpt), math=a.math if clean(a.excerpt) == a.excerpt else scan(clean(a.excerpt)).math,
-            aliases=tuple(x for x in a.aliases if SAFE_ID.fullmatch(x)),
-        ))
-    return kept, problems
 
 
 def static_assets() -> list[tuple[str, bytes]]:
@@ -197,35 +179,6 @@ def page_digest(base: str, page: Page) -> str:
     return _digest(base, page.template, json.dumps(page.context, sort_keys=True, ensure_ascii=False))
 
 
-def record_digest(a: Article) -> str:
-    """Stands for a record given as an object (the build passes the archive's own digests)."""
-    return _digest(article_json(a))
-
-
-@dataclass(frozen=True)
-class Records:
-    """What the renderer reads: a summary of every record, and a way to load whole
-    records by id (only those whose pages are drawn are ever loaded)."""
-
-    summaries: Sequence[Summary]
-    load: Callable[[Iterable[str]], Sequence[Article]]
-
-    @classmethod
-    def of(cls, articles: Iterable[Article]) -> Records:
-        by_id = {a.id: a for a in articles}
-        summaries = [summarise(a, record_digest(a)) for a in by_id.values()]
-        return cls(summaries, lambda ids: [by_id[i] for i in ids])
-
-    @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, str, str | None, str | None, int | None, str, str]],
-                  load: Callable[[Iterable[str]], Sequence[Article]]) -> Records:
-        """From :meth:`State.summaries` rows (flags and aliases comma-joined)."""
-        summaries = [Summary(aid, digest, title, date, readers, tuple(flags.split(",")) if flags else (),
-                             tuple(aliases.split(",")) if aliases else ())
-                     for aid, digest, title, date, readers, flags, aliases in rows]
-        return cls(summaries, load)
-
-
 def render_site(site: Path, articles: Sequence[Article] | Records, problems: Sequence[Problem] = (), *,
                 templates: Path = TEMPLATES, full: bool = False, cache_dir: Path | None = None,
                 key: str | None = None, found: Look | None = None) -> SiteResult:
@@ -256,14 +209,16 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     old_pages: Mapping[str, str] = state.get("pages", {})
     planned_before = [rel for rel in previous.get("pages", {}) if isinstance(rel, str)] + _LEGACY
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
-    summaries, unsafe_ids = _safe_summaries(records.summaries)
-    layout = Layout(summaries, _parts(summaries, old_rows))
+    summaries, unsafe_ids = safe_summaries(records.summaries)
+    layout = Layout(summaries, parts(summaries, old_rows))
     wanted = specs(layout)
     todo = [p for p in wanted if old_pages.get(p.path) != p.sig or p.path not in existing]
     shard_sigs, shards = plan_shards(site, layout, state, existing)
     shown = {i: layout.by_id[i].digest for p in todo for i in cards(p)}
-    kept = cache_dir.parent / OPENINGS if cache_dir is not None else None
-    openings = site_openings.load(kept, base, shown) if kept is not None else {}
+    kept = cache_dir.parent / site_fragments.FRAGMENTS if cache_dir is not None else None
+    if full and kept is not None:
+        site_fragments.clear(kept, base)  # a full render takes nothing from the caches
+    openings = site_fragments.load(kept, base, shown) if kept is not None else {}
     missing = sorted(set(shown) - set(openings))  # cards whose opening was not kept
     drawn = {i for p in todo if not cards(p) for i in p.needs} | set(missing)  # whole records needed
     need = drawn | {i for shard in shards for i in shard.fresh}
@@ -277,11 +232,11 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     if full or previous.get("fold") != fold_key or "assets/fold.js" not in existing:  # the key covers its inputs
         writer.write(safe_target(site, "assets/fold.js"), fold_script().encode())
 
-    math, failed = render_math([by_id[i] for i in sorted(drawn)], cache_dir, katex)
+    math, failed = render_math([by_id[i] for i in sorted(drawn)], cache_dir, katex, full=full)
     fresh = {i: opening_html(by_id[i].excerpt, math[i]) for i in missing}
     openings.update(fresh)
     if kept is not None:
-        site_openings.save(kept, base, ((shown[i], html) for i, html in fresh.items()))
+        site_fragments.save(kept, base, ((shown[i], html) for i, html in fresh.items()))
     # Math problems of pages not drawn this time are remembered from earlier builds.
     known = {k: v for k, v in state.get("math_problems", {}).items() if k in layout.by_id and k not in math}
     known.update({aid: [[p.file, p.line, p.message] for p in found] for aid, found in failed.items()})
@@ -294,13 +249,15 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
         pages.append(quality)
 
     env = environment(templates, cache_dir.parent / "jinja" if cache_dir is not None and pages else None)
+    months = [(m, _root(p.path)) for p in pages if p.template == YEAR for m in p.context["months"]]
+    sections = site_fragments.sections(env, months, kept, base) if months else {}
     for one in pages:
-        writer.write(safe_target(site, one.path), draw(env, one, math).encode())
+        writer.write(safe_target(site, one.path), draw(env, one, math, sections).encode())
     index_bytes, shard_files = write_shards(site, shards, raw, writer, state.get("shards", {}),
                                             functools.partial(safe_target, site))
     sigs.update(shard_sigs)
     removed = _remove_stale(site, set(planned_before) - set(sigs), writer)
-    rows = {s.id: [*s.row(), _part_row(layout.parts.get(s.id))] for s in sorted(summaries, key=lambda s: s.id)}
+    rows = {s.id: [*s.row(), part_row(layout.parts.get(s.id))] for s in sorted(summaries, key=lambda s: s.id)}
     new_state = {"version": SITE_VERSION, "base": base, "pages": dict(sorted(sigs.items())), "fold": fold_key,
                  "articles": rows, "shards": shard_files, "math_problems": dict(sorted(known.items())),
                  "key": _digest(base, key) if key else None}
@@ -309,36 +266,6 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
         pages=sum(1 for rel in sigs if not SHARD.fullmatch(rel)), rendered=len(pages), written=writer.written, removed=removed,
         math_errors=len(math_problems), index_bytes=index_bytes, problems=(*unsafe, *math_problems),
     )
-
-
-def _safe_summaries(summaries: Iterable[Summary]) -> tuple[list[Summary], list[str]]:
-    """Summaries fit for a page (as :func:`sanitise` makes records), and the ids no page can have."""
-    kept, unsafe = [], []
-    for s in summaries:
-        if not SAFE_ID.fullmatch(s.id):
-            unsafe.append(s.id)
-            continue
-        title = s.title and clean(s.title)
-        if title != s.title or (s.aliases and not all(SAFE_ID.fullmatch(x) for x in s.aliases)):  # rare: copy only then
-            s = replace(s, title=title, aliases=tuple(x for x in s.aliases if SAFE_ID.fullmatch(x)))
-        kept.append(s)
-    return kept, unsafe
-
-
-def _parts(summaries: Sequence[Summary], old: Mapping[str, list[Any]]) -> dict[str, Part | None]:
-    """Each title's series part, parsed again only when the title changed since the last render."""
-    out: dict[str, Part | None] = {}
-    for s in summaries:
-        row = old.get(s.id)
-        if row is not None and len(row) == 7 and row[1] == s.title:
-            out[s.id] = Part(*row[6]) if row[6] else None
-        else:
-            out[s.id] = parse(s.title)
-    return out
-
-
-def _part_row(part: Part | None) -> list[Any] | None:
-    return [part.name, part.key, part.number] if part else None
 
 
 def _existing(site: Path) -> set[str]:
@@ -354,20 +281,26 @@ def _existing(site: Path) -> set[str]:
     return found
 
 
-def _changed(site: Path, pages: Sequence[Page], digests: Mapping[str, str], old: Mapping[str, str]) -> list[Page]:
-    """The pages whose inputs differ from the last render (or whose file is gone)."""
-    return [p for p in pages if old.get(p.path) != digests[p.path] or not safe_target(site, p.path).exists()]
-
-
-def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]]) -> str:
-    """One page's HTML: the template, the context, and helpers that see the math."""
-    depth = page.path.count("/")
+def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]],
+         sections: Mapping[str, Markup] | None = None) -> str:
+    """One page's HTML: the template, the context, and helpers that see the math
+    and the year pages' month sections (drawn here when not given)."""
+    root = _root(page.path)
 
     def body(item: Mapping[str, Any]) -> Any:
         return excerpt_html(item["excerpt"], math.get(item["id"], ()))
 
+    def section(month: Mapping[str, Any]) -> Markup:
+        found = (sections or {}).get(site_fragments.section_digest(month, root))
+        return found if found is not None else site_fragments.draw_section(env, month, root)
+
     template = env.get_template(page.template)
-    return template.render(**page.context, path=page.path, root="../" * depth, body=body)
+    return template.render(**page.context, path=page.path, root=root, body=body, section=section)
+
+
+def _root(path: str) -> str:
+    """The way from a page back to the site's root folder."""
+    return "../" * path.count("/")
 
 
 def _fold_key() -> str:

@@ -17,13 +17,19 @@ from .records import Article, Problem
 
 
 def render_math(
-    articles: Sequence[Article], cache_dir: Path | None = None, started: Started | None = None
+    articles: Sequence[Article], cache_dir: Path | None = None, started: Started | None = None, *, full: bool = False
 ) -> tuple[dict[str, list[RenderedMath]], dict[str, list[Problem]]]:
     """Every formula of every article, rendered in :func:`tex.scan` order, and
-    each article's Problems (one per formula shown as TeX)."""
+    each article's Problems (one per formula shown as TeX).
+
+    ``full``: ``articles`` is every record; nothing is taken from the cache, and
+    afterwards the cache keeps only what these articles would read (an edited
+    article leaves its older entry behind until then)."""
+    if full and cache_dir is not None:
+        mathrender.prune_cache(cache_dir, articles)
     if not any(a.math for a in articles):
         return {a.id: [] for a in articles}, {}
-    rendered = mathrender.render_articles(list(articles), cache_dir=cache_dir, started=started)
+    rendered = mathrender.render_articles(list(articles), cache_dir=cache_dir, started=started, reuse=not full)
     failed = {a.id: mathrender.math_problems([a], rendered) for a in articles if not all(r.ok for r in rendered[a.id])}
     return dict(rendered), failed
 

@@ -103,7 +103,7 @@ def summarise(a: Article, digest: str) -> Summary:
 def plan(articles: Sequence[Article]) -> list[Page]:
     """Every page but the data-quality page and the search shards, from whole records, their math
     not rendered (the renderer draws only some of these; tests look at all of them)."""
-    from .render import record_digest
+    from .site_records import record_digest
 
     layout = Layout(summarise(a, record_digest(a)) for a in articles)
     by_id = {a.id: a for a in articles}

@@ -12,6 +12,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support import ROOT
@@ -162,8 +163,8 @@ def test_an_alias_claimed_twice_gets_one_redirect_and_a_no_op_draws_nothing(gene
 
 def test_cards_keep_their_openings_between_renders(generated: list[Article], tmp_path: Path) -> None:
     """A month page redrawn for one edited article takes its other cards' openings from the cache
-    (site_openings): no other record is loaded, and the site is what a render with no cache makes."""
-    from kexue_archive.render import Records
+    (site_fragments): no other record is loaded, and the site is what a render with no cache makes."""
+    from kexue_archive.site_records import Records
 
     cache, site = tmp_path / "cache" / "math", tmp_path / "site"
     render_site(site, generated, cache_dir=cache)
@@ -182,6 +183,55 @@ def test_cards_keep_their_openings_between_renders(generated: list[Article], tmp
     fresh = tmp_path / "fresh"
     render_site(fresh, edited)  # no math cache, no openings cache
     assert tree(site) == tree(fresh)
-    (tmp_path / "cache" / "openings.sqlite").write_bytes(b"not a database, " * 300)  # damaged: started afresh
+    (tmp_path / "cache" / "fragments.sqlite").write_bytes(b"not a database, " * 300)  # damaged: started afresh
     render_site(site, edited, cache_dir=cache, full=True)
     assert tree(site) == tree(fresh)
+
+
+def test_year_pages_keep_their_month_sections_between_renders(
+        generated: list[Article], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A year page redrawn for one retitled article draws only that article's month section
+    again; the others come from the cache (site_fragments), and the site is what a render
+    with no cache makes."""
+    from kexue_archive import site_fragments
+
+    cache, site = tmp_path / "cache" / "math", tmp_path / "site"
+    render_site(site, generated, cache_dir=cache)
+    dated = next(a for a in generated if a.date and not a.date.startswith("--"))
+    year = [a for a in generated if a.date and a.date[:4] == dated.date[:4]]
+    assert len({a.date[5:7] for a in year if a.date}) >= 3  # the year page has other months to keep
+    edited = [dataclasses.replace(a, title=f"{a.title}（修订）") if a is dated else a for a in generated]
+    drawn: list[Any] = []
+    real = site_fragments.draw_section
+    monkeypatch.setattr(site_fragments, "draw_section", lambda env, m, root: drawn.append(m["month"]) or real(env, m, root))
+    render_site(site, edited, cache_dir=cache)
+    assert drawn == [int(dated.date[5:7])]
+    fresh = tmp_path / "fresh"
+    render_site(fresh, edited)
+    assert tree(site) == tree(fresh)
+
+
+def test_a_full_render_takes_nothing_from_the_caches_and_prunes_the_math_cache(
+        generated: list[Article], tmp_path: Path) -> None:
+    """`--full` is the way out of a cache gone wrong: every cached formula, opening and
+    year section is drawn again, and math cache entries no record reads are deleted."""
+    import json
+    import sqlite3
+
+    cache, site = tmp_path / "cache" / "math", tmp_path / "site"
+    render_site(site, generated, cache_dir=cache)
+    entries = sorted(cache.rglob("*.json"))
+    assert entries
+    for path in entries:  # well-formed, the right number of formulas, and wrong
+        path.write_text(json.dumps([[True, "<b>POISONED</b>", ""]] * len(json.loads(path.read_bytes()))))
+    stale = cache / "00" / ("0" * 64 + ".json")
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_text("[]")
+    with sqlite3.connect(tmp_path / "cache" / "fragments.sqlite") as db:
+        assert db.execute("UPDATE fragments SET html = '<b>POISONED</b>'").rowcount > 0
+    render_site(site, generated, cache_dir=cache, full=True)
+    assert not [p for p in site.rglob("*.html") if "POISONED" in p.read_text()]
+    fresh = tmp_path / "fresh"
+    render_site(fresh, generated)
+    assert tree(site) == tree(fresh)
+    assert not stale.exists() and sorted(cache.rglob("*.json")) == entries
