@@ -195,12 +195,14 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     if (found.site, found.templates) != (site, templates):
         raise ValueError(f"a look at {found.site} with {found.templates} given for {site} with {templates}")
     # A rebuild starts Node now: KaTeX loads (~0.15 s) while the pages are planned, not after
-    with prestarted() if found.state else nullcontext() as katex:
-        return _render(site, records, problems, templates, full, cache_dir, key, found, katex)
+    kept = cache_dir.parent / site_fragments.FRAGMENTS if cache_dir is not None else None
+    with prestarted() if found.state else nullcontext() as katex, site_fragments.kept(kept, found.base, clear=full) as cache:
+        return _render(site, records, problems, templates, full, cache_dir, key, found, katex, cache)
 
 
 def _render(site: Path, records: Records, problems: Sequence[Problem], templates: Path, full: bool,
-            cache_dir: Path | None, key: str | None, found: Look, katex: Started | None) -> SiteResult:
+            cache_dir: Path | None, key: str | None, found: Look, katex: Started | None,
+            cache: site_fragments.Kept) -> SiteResult:
     assets, base, existing = found.assets, found.base, found.files
     previous = found.state  # whatever version: its pages are the ones to remove if no longer planned
     state = {} if full or previous.get("version") != SITE_VERSION else previous
@@ -215,10 +217,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     todo = [p for p in wanted if old_pages.get(p.path) != p.sig or p.path not in existing]
     shard_sigs, shards = plan_shards(site, layout, state, existing)
     shown = {i: layout.by_id[i].digest for p in todo for i in cards(p)}
-    kept = cache_dir.parent / site_fragments.FRAGMENTS if cache_dir is not None else None
-    if full and kept is not None:
-        site_fragments.clear(kept, base)  # a full render takes nothing from the caches
-    openings = site_fragments.load(kept, base, shown) if kept is not None else {}
+    openings = cache.load(shown)
     missing = sorted(set(shown) - set(openings))  # cards whose opening was not kept
     drawn = {i for p in todo if not cards(p) for i in p.needs} | set(missing)  # whole records needed
     need = drawn | {i for shard in shards for i in shard.fresh}
@@ -235,8 +234,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     math, failed = render_math([by_id[i] for i in sorted(drawn)], cache_dir, katex, full=full)
     fresh = {i: opening_html(by_id[i].excerpt, math[i]) for i in missing}
     openings.update(fresh)
-    if kept is not None:
-        site_fragments.save(kept, base, ((shown[i], html) for i, html in fresh.items()))
+    cache.save((shown[i], html) for i, html in fresh.items())
     # Math problems of pages not drawn this time are remembered from earlier builds.
     known = {k: v for k, v in state.get("math_problems", {}).items() if k in layout.by_id and k not in math}
     known.update({aid: [[p.file, p.line, p.message] for p in found] for aid, found in failed.items()})
@@ -250,7 +248,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
 
     env = environment(templates, cache_dir.parent / "jinja" if cache_dir is not None and pages else None)
     months = [(m, _root(p.path)) for p in pages if p.template == YEAR for m in p.context["months"]]
-    sections = site_fragments.sections(env, months, kept, base) if months else {}
+    sections = site_fragments.sections(env, months, cache) if months else {}
     for one in pages:
         writer.write(safe_target(site, one.path), draw(env, one, math, sections).encode())
     index_bytes, shard_files = write_shards(site, shards, raw, writer, state.get("shards", {}),

@@ -18,7 +18,6 @@ assets, KaTeX's version). When that last digest changes, the cache is emptied.
 from __future__ import annotations
 
 import hashlib
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,27 +40,65 @@ CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, html TEXT NOT NULL) 
 """
 
 
+class Kept:
+    """The pieces kept under one base digest, open for one render; with no database, nothing is kept."""
+
+    def __init__(self, db: sqlite3.Connection | None, base: str) -> None:
+        self.db, self.base = db, base
+
+    def load(self, digests: Mapping[str, str]) -> dict[str, Markup]:
+        """The pieces held for these names (name -> the digest of what the piece shows); names without one are left out."""
+        if self.db is None:
+            return {}
+        keys = {_key(self.base, d): name for name, d in digests.items()}
+        found: dict[str, Markup] = {}
+        wanted = list(keys)
+        for at in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            chunk = wanted[at:at + 500]
+            rows = self.db.execute(f"SELECT key, html FROM fragments WHERE key IN ({','.join('?' * len(chunk))})", chunk)
+            found.update((keys[k], Markup(html)) for k, html in rows)
+        return found
+
+    def save(self, items: Iterable[tuple[str, str]]) -> None:
+        """Keep (digest, HTML) pairs."""
+        rows = [(_key(self.base, digest), str(html)) for digest, html in items]
+        if self.db is None or not rows:
+            return
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", rows)
+
+
 @contextmanager
-def _cache(path: Path, base: str) -> Iterator[sqlite3.Connection]:
-    """The cache at ``path``, emptied unless it holds pieces made under ``base`` (started afresh if damaged)."""
+def kept(path: Path | None, base: str, *, clear: bool = False) -> Iterator[Kept]:
+    """The cache at ``path`` (none when None), emptied unless it holds pieces made under
+    ``base``, or when ``clear`` (a full render takes nothing from it); started afresh if damaged."""
+    if path is None:
+        yield Kept(None, base)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        db = _open(path, base)
+        db = _open(path, base, clear)
     except sqlite3.DatabaseError:  # damaged: it is only a cache
-        path.unlink(missing_ok=True)
-        db = _open(path, base)
+        for damaged in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            damaged.unlink(missing_ok=True)
+        db = _open(path, base, clear)
     try:
-        yield db
+        yield Kept(db, base)
     finally:
         db.close()
 
 
-def _open(path: Path, base: str) -> sqlite3.Connection:
+def _open(path: Path, base: str, clear: bool) -> sqlite3.Connection:
     db = sqlite3.connect(path, timeout=30, isolation_level=None)
     try:
+        # a write-ahead log, synced at checkpoints only: a cache need not wait for the disk at every
+        # commit, and a crash still leaves it consistent (at worst without the last pieces)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
         stored = db.execute("SELECT digest FROM base").fetchone()
-        if stored is None or stored[0] != base:
+        if clear or stored is None or stored[0] != base:
             path.with_name(_OLD_NAME).unlink(missing_ok=True)  # what this cache was called before it held sections
             with db:  # one transaction: all or nothing
                 db.execute("BEGIN")
@@ -78,50 +115,19 @@ def _key(base: str, digest: str) -> str:
     return hashlib.sha256(f"{base}\0{digest}".encode()).hexdigest()
 
 
-def load(path: Path, base: str, digests: Mapping[str, str]) -> dict[str, Markup]:
-    """The pieces held for these names (name -> the digest of what the piece shows); names without one are left out."""
-    keys = {_key(base, d): aid for aid, d in digests.items()}
-    found: dict[str, Markup] = {}
-    wanted = list(keys)
-    with _cache(path, base) as db:
-        for at in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
-            chunk = wanted[at:at + 500]
-            rows = db.execute(f"SELECT key, html FROM fragments WHERE key IN ({','.join('?' * len(chunk))})", chunk)
-            found.update((keys[k], Markup(html)) for k, html in rows)
-    return found
-
-
-def clear(path: Path, base: str) -> None:
-    """Forget every piece (a full render draws them all again)."""
-    with _cache(path, base) as db, db:
-        db.execute("BEGIN")
-        db.execute("DELETE FROM fragments")
-
-
-def save(path: Path, base: str, items: Iterable[tuple[str, str]]) -> None:
-    """Keep (digest, HTML) pairs."""
-    rows = [(_key(base, digest), str(html)) for digest, html in items]
-    if not rows:
-        return
-    with _cache(path, base) as db, db:
-        db.execute("BEGIN")
-        db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", rows)
-
-
 def section_digest(month: Mapping[str, Any], root: str) -> str:
-    """What a month section of a year page shows: its rows (as the page's context has them) and its links' root."""
-    return hashlib.sha256(json.dumps(["section", root, month], sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    """What a month section of a year page shows: its rows (their signature,
+    ``site_layout.Layout.sections``) and its links' root."""
+    return f"section/{root}/{month['sig']}"
 
 
-def sections(env: Environment, months: Sequence[tuple[Mapping[str, Any], str]], path: Path | None,
-             base: str) -> dict[str, Markup]:
+def sections(env: Environment, months: Sequence[tuple[Mapping[str, Any], str]], cache: Kept) -> dict[str, Markup]:
     """The HTML of these (month, root) sections by :func:`section_digest`: kept ones from
-    ``path`` (when given), the rest drawn with the section template and kept."""
+    the cache, the rest drawn with the section template and kept."""
     digests = {section_digest(m, root): (m, root) for m, root in months}
-    out = load(path, base, {d: d for d in digests}) if path is not None else {}
+    out = cache.load({d: d for d in digests})
     fresh = {d: draw_section(env, m, root) for d, (m, root) in sorted(digests.items()) if d not in out}
-    if path is not None:
-        save(path, base, fresh.items())
+    cache.save(fresh.items())
     return {**out, **fresh}
 
 

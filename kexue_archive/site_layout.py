@@ -106,6 +106,15 @@ def sign_text(text: str) -> str:
 
 
 @dataclass(frozen=True)
+class Section:
+    """One month of a year page: its articles, newest first, and a signature of their rows."""
+
+    month: int
+    members: Sequence[Summary]
+    sig: str
+
+
+@dataclass(frozen=True)
 class Spec:
     """A page to be: where it goes, its template, its signature, which records it shows in full."""
 
@@ -135,6 +144,7 @@ class Layout:
             self.months.setdefault(month_of(s.date), []).append(s)
             self.years.setdefault(year_of(s.date), []).append(s)
         self.place = self._places()
+        self._sections: dict[str, tuple[list[Section], list[Summary]]] = {}
 
     def _places(self) -> dict[str, dict[str, Any]]:
         """For each series member: its series, part number and the parts before and after it."""
@@ -163,6 +173,22 @@ class Layout:
 
     def year_keys(self) -> list[str]:
         return list(self.years)
+
+    def sections(self, year: str) -> tuple[list[Section], list[Summary]]:
+        """A year's months, newest first, and its articles without even a month (worked out once)."""
+        if year not in self._sections:
+            months: dict[int, list[Summary]] = {}
+            undated = []
+            for s in self.years[year]:
+                if s.date is None:
+                    undated.append(s)
+                else:
+                    months.setdefault(int(s.date[-5:-3]), []).append(s)
+            self._sections[year] = ([
+                Section(m, members, sign(m, [(s.id, s.title, s.date, s.readers) for s in members]))
+                for m, members in sorted(months.items(), reverse=True)
+            ], undated)
+        return self._sections[year]
 
     def newest(self) -> list[Summary]:
         return self.ordered[:NEWEST]
@@ -212,8 +238,10 @@ def specs(layout: Layout) -> list[Spec]:
                         "month", m, tuple(s.id for s in members)))
     years = layout.year_keys()
     for i, y in enumerate(years):
-        rows = [(s.id, s.title, s.date, s.readers) for s in layout.years[y]]
-        out.append(Spec(year_path(y), "content_year.html", sign(y, _around(years, i), rows), "year", y))
+        sections, undated = layout.sections(y)
+        rows = [(s.id, s.title, s.date, s.readers) for s in undated]
+        out.append(Spec(year_path(y), "content_year.html", sign(y, _around(years, i), [x.sig for x in sections], rows),
+                        "year", y))
     out.append(Spec("content.html", "content.html", sign([(y, [s.date for s in layout.years[y]]) for y in years]), "content"))
     top = [(s.id, s.title, s.date, s.readers) for s in layout.popular()]
     out.append(Spec("popular.html", "popular.html", sign(top), "popular"))

@@ -142,20 +142,14 @@ def _month(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings
 
 def _year(spec: Spec, layout: Layout, articles: Mapping[str, Article], openings: Mapping[str, str]) -> dict[str, Any]:
     """One year like the blog's content.html: months newest first; undated ones last."""
-    months: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    undated = []
-    for s in layout.years[spec.key]:
-        if s.date is None:
-            undated.append(brief(s))
-        else:
-            months[int(s.date[-5:-3])].append(brief(s))
+    sections, undated = layout.sections(spec.key)
     years = layout.year_keys()
     i = years.index(spec.key)
     newer = years[i - 1] if i > 0 else None
     older = years[i + 1] if i + 1 < len(years) else None
     return {"year": spec.key, "label": year_label(spec.key), "count": len(layout.years[spec.key]),
-            "months": [{"month": m, "entries": items} for m, items in sorted(months.items(), reverse=True)],
-            "undated": undated,
+            "months": [{"month": x.month, "sig": x.sig, "entries": [brief(s) for s in x.members]} for x in sections],
+            "undated": [brief(s) for s in undated],
             "newer": _nav(newer and year_path(newer), newer and year_label(newer)),
             "older": _nav(older and year_path(older), older and year_label(older))}
 
