@@ -16,6 +16,7 @@ from search_truth import fold, matching, quoted, sample_queries
 from support import SEEDS
 
 from kexue_archive.archive import load_articles
+from kexue_archive.lock import locked
 from kexue_archive.records import Article
 
 
@@ -190,6 +191,28 @@ def test_missing_or_stale_index_says_run_the_build(seeds_built: tuple[Path, list
     assert {h["id"] for h in found(root, "模型")} == matching(seeds_built[1], "模型")
     nowhere = kexue("search", "--archive", str(tmp_path / "nowhere"), "模型")
     assert nowhere.returncode == 2 and "no archive" in nowhere.stderr
+
+
+def test_a_search_meeting_an_index_update_waits_for_the_build(seeds_built: tuple[Path, list[Article]], tmp_path: Path) -> None:
+    """Between Whoosh's commit and the build's note of it the index looks stale; a search
+    then waits for the build holding the archive's lock, says so, and answers from its index."""
+    root = tmp_path / "archive"
+    shutil.copytree(seeds_built[0], root)
+    meta = root / "index" / "kexue-index.json"
+    good = meta.read_bytes()
+    command = [sys.executable, "-m", "kexue_archive", "search", "--archive", str(root), "--json", "--limit", "1000", "模型"]
+    with locked(root):  # a build, mid-way through its index update
+        meta.write_text(json.dumps({**json.loads(good), "files": []}))
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None and "waiting for the build running in pid" in proc.stderr.readline()
+        assert proc.poll() is None  # still waiting
+        meta.write_bytes(good)  # the build notes the index it wrote, then lets go of the lock
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert {h["id"] for h in json.loads(out)} == matching(seeds_built[1], "模型")
+    meta.write_text(json.dumps({**json.loads(good), "files": []}))  # stale with no build running: no wait
+    done = kexue("search", "--archive", str(root), "模型")
+    assert done.returncode == 2 and "missing or stale" in done.stderr and "waiting" not in done.stderr
 
 
 def test_snippets_show_the_folded_match(corpus_built: tuple[Path, list[Article]]) -> None:

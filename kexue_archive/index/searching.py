@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from ..analysis import Folder
 from ..errors import UserError
+from ..lock import wait_for_build
 from ..matching import Evaluator
 from ..query import DEFAULT_FIELDS, And, Atom, parse, positive_atoms
 from ..snippets import Snippet, highlight_spans, snippet
@@ -103,6 +104,8 @@ def _opened(root: Path) -> _Opened:
         return cached
     _forget(root)
     found = open_snapshot(root)
+    if found is None and wait_for_build(root):  # a build is updating the index: its result, not an error
+        files, found = whoosh_files(root), open_snapshot(root)
     if found is None:
         raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", STALE)
     _OPEN[key] = _Opened(files, *found)
