@@ -20,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from .series import Part, Series, group, parse
 
@@ -100,11 +100,6 @@ def sign(*parts: Any) -> str:
     return hashlib.blake2b(repr(parts).encode(), digest_size=10).hexdigest()
 
 
-def sign_text(text: str) -> str:
-    """:func:`sign` for inputs already joined into one string (article pages: one per record, every build)."""
-    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
-
-
 @dataclass(frozen=True)
 class Section:
     """One month of a year page: its articles, newest first, and a signature of their rows."""
@@ -114,16 +109,17 @@ class Section:
     sig: str
 
 
-@dataclass(frozen=True)
-class Spec:
-    """A page to be: where it goes, its template, its signature, which records it shows in full."""
+class Spec(NamedTuple):
+    """A page to be: where it goes, its template, its signature, which records it shows in full.
+
+    (A named tuple, not a frozen dataclass: a build makes one per page, 10k and more.)"""
 
     path: str
     template: str
     sig: str
     kind: str
     key: str = ""
-    needs: tuple[str, ...] = field(default=())
+    needs: tuple[str, ...] = ()
 
 
 class Layout:
@@ -270,21 +266,22 @@ def _series_specs(layout: Layout) -> list[Spec]:
 
 def _article_specs(layout: Layout) -> list[Spec]:
     """One page per record and a redirect page per alias; the signature covers the record,
-    its neighbours' links and its place in a series."""
-    out = []
+    its neighbours' links and its place in a series.
+
+    Worked out for every record on every build, hence whole lists at a time.
+    """
     ordered = layout.ordered
-    last = len(ordered) - 1
+    # fields joined by separators no title, id or digest holds (titles are cleaned of controls)
+    links = ["\x1f".join((s.id, s.title or "")) for s in ordered]
+    newer = ["\x1d", *links][:len(links)]  # "\x1d": none
+    older = [*links[1:], "\x1d"][:len(links)]
     places = {aid: repr(place) for aid, place in layout.place.items()}
-    for i, s in enumerate(ordered):
-        newer = ordered[i - 1] if i > 0 else None
-        older = ordered[i + 1] if i < last else None
-        # fields joined by a separator no title, id or digest holds (titles are cleaned of controls)
-        sig = sign_text("\x1f".join((
-            s.digest, "\x1e".join(s.aliases), newer.id if newer else "", (newer.title or "") if newer else "\x1d",
-            older.id if older else "", (older.title or "") if older else "\x1d", places.get(s.id, ""),
-        )))
-        out.append(Spec(f"articles/{s.id}.html", "article.html", sig, "article", s.id, (s.id,)))
-    for s in layout.ordered:
+    texts = ["\x1e".join((s.digest, "\x1f".join(s.aliases), n, o, places.get(s.id, "")))
+             for s, n, o in zip(ordered, newer, older, strict=True)]
+    blake2b = hashlib.blake2b
+    out = [Spec(f"articles/{s.id}.html", "article.html", blake2b(text.encode(), digest_size=10).hexdigest(), "article",
+                s.id, (s.id,)) for s, text in zip(ordered, texts, strict=True)]
+    for s in ordered:
         for alias in s.aliases:
             out.append(Spec(f"articles/{alias}.html", "redirect.html", sign(s.id, s.title, alias), "redirect",
                             f"{s.id}/{alias}"))
