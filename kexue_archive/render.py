@@ -195,8 +195,8 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     if (found.site, found.templates) != (site, templates):
         raise ValueError(f"a look at {found.site} with {found.templates} given for {site} with {templates}")
     # A rebuild starts Node now: KaTeX loads (~0.15 s) while the pages are planned, not after
-    kept = cache_dir.parent / site_fragments.FRAGMENTS if cache_dir is not None else None
-    with prestarted() if found.state else nullcontext() as katex, site_fragments.kept(kept, found.base, clear=full) as cache:
+    pieces = cache_dir.parent / site_fragments.FRAGMENTS if cache_dir is not None else None  # beside the math cache
+    with prestarted() if found.state else nullcontext() as katex, site_fragments.kept(pieces, found.base, clear=full) as cache:
         return _render(site, records, problems, templates, full, cache_dir, key, found, katex, cache)
 
 
