@@ -181,15 +181,24 @@ class State:
     def affected(self, new: Sequence[Sighting]) -> tuple[list[Sighting], set[str]]:
         """Stored sightings the new ones may regroup, and the articles they form.
 
-        Closure: sightings sharing a title key or a day/month with the new ones,
-        then whole articles of those, then their days/months again, until stable.
+        The merge groups titled sightings by title key, and matches a title-less
+        one against every sighting of each title key seen on its day/month (or
+        clusters it with the other title-less ones there; undated ones with each
+        other). So the closure is: sightings sharing a title key with the set;
+        the title-less sightings on the days of those (a key that gained a
+        sighting may now match them better); every sighting on the day of a
+        title-less one in the set (all it is matched against); whole articles of
+        those; until stable. Only days with title-less sightings are read whole,
+        and most days have none.
         """
         keys = {title_key(s.title) for s in new if s.title}
-        days = {md for s in new if (md := _md(s.date)) is not None}
+        days = {_md(s.date) for s in new if not s.title}  # read whole (None: the undated title-less ones)
+        near = {md for s in new if s.title and (md := _md(s.date)) is not None}  # only their title-less ones
         rows: dict[int, tuple[str, str]] = {}
         articles: set[str] = set()
         while True:
-            found = self._rows("title_key", keys) + self._rows("md", days) + self._rows("article", articles)
+            found = (self._rows("title_key", keys) + self._rows("md", {d for d in days if d is not None})
+                     + self._untitled(near, undated=None in days) + self._rows("article", articles))
             fresh = [r for r in found if r[0] not in rows]
             if not fresh:
                 break
@@ -198,17 +207,28 @@ class State:
                 articles.add(article)
                 if key:
                     keys.add(key)
-                if md:
+                    if md is not None:
+                        near.add(md)
+                else:
                     days.add(md)
         return [sighting_from_json(text) for _, text in rows.values()], articles
 
-    def _where_in(self, select: str, column: str, values: Iterable[str]) -> list[Any]:
-        """Rows of ``select … WHERE column IN values``, in chunks: SQLite caps the number of parameters."""
+    def _untitled(self, days: Iterable[str], *, undated: bool) -> list[tuple[int, str, str, str | None, str | None]]:
+        """The title-less sightings of these days/months (and the undated ones, if asked)."""
+        select = "SELECT id, article, json, title_key, md FROM sightings"
+        found: list[tuple[int, str, str, str | None, str | None]] = self._where_in(select, "md", days, "title_key IS NULL")
+        if undated:
+            found += self.db.execute(f"{select} WHERE md IS NULL AND title_key IS NULL").fetchall()
+        return found
+
+    def _where_in(self, select: str, column: str, values: Iterable[str], also: str = "1") -> list[Any]:
+        """Rows of ``select … WHERE also AND column IN values``, in chunks: SQLite caps the number of parameters."""
         ordered = sorted(values)
         found: list[Any] = []
         for i in range(0, len(ordered), 500):
             chunk = ordered[i : i + 500]
-            found += self.db.execute(f"{select} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+            query = f"{select} WHERE {also} AND {column} IN ({','.join('?' * len(chunk))})"
+            found += self.db.execute(query, chunk).fetchall()
         return found
 
     def _rows(self, column: str, values: Iterable[str]) -> list[tuple[int, str, str, str | None, str | None]]:
