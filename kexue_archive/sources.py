@@ -60,10 +60,11 @@ def survey(seeds: Path, cached: HashCache, remember: Callable[[str, int, int, st
     for path in find_dumps(seeds):
         st = path.stat()
         name = path.relative_to(seeds).as_posix()
-        sha = cached(str(path.resolve()), st.st_size, st.st_mtime_ns)
+        key = str(path.resolve())
+        sha = cached(key, st.st_size, st.st_mtime_ns)
         if sha is None:
             sha = hashlib.sha256(path.read_bytes()).hexdigest()
-            remember(str(path.resolve()), st.st_size, st.st_mtime_ns, sha)
+            remember(key, st.st_size, st.st_mtime_ns, sha)
         yield path, Dump(name, sha, st.st_size)
 
 
