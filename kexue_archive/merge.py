@@ -28,8 +28,9 @@ from .records import Article, Problem, Sighting, Source
 from .tex import scan
 from .text import fingerprint_id, nfkc, squash, title_id, title_key
 
-#: Bump when the merge's policy or ids change: the build state is then rebuilt.
-MERGE_VERSION = 2
+#: Bump when the merge's policy or ids change, or when the state's regrouping did: the build state is
+#: then rebuilt from the ledgers, regrouping everything.
+MERGE_VERSION = 3  # 3: undated title-less twins from different dumps were left apart by incremental builds
 #: Flags recomputed from the chosen fields on every join (never carried over).
 DERIVED_FLAGS = frozenset({"title-missing", "year-unknown", "excerpt-missing", "unbalanced-math"})
 #: How alike two excerpt openings must be for a title-less sighting to match.
