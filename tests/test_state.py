@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 
 from hypothesis import example, given, settings
@@ -39,7 +40,7 @@ def test_regrouping_what_new_sightings_touch_equals_merging_everything(
     ``State.affected`` as a build does, end as the merge of every sighting at once."""
     bounds = [0, *sorted({min(c, len(drawn)) for c in cuts}), len(drawn)]
     batches = [[Sighting(f"d{b}.txt", line + 1, *fields) for line, fields in enumerate(drawn[lo:hi])]
-               for b, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)) if hi > lo]
+               for b, (lo, hi) in enumerate(pairwise(bounds)) if hi > lo]
     with tempfile.TemporaryDirectory() as folder, State(Path(folder) / "state.sqlite") as state:
         for b, batch in enumerate(batches):
             known, old_ids = state.affected(batch)
