@@ -28,10 +28,6 @@ class Intake:
     rejected: tuple[Problem, ...]
 
 
-def _unknown(path: str, size: int, mtime_ns: int) -> None:
-    return None
-
-
 def _forget(path: str, size: int, mtime_ns: int, sha: str) -> None:
     """``add`` records no hashes: the build that follows does, under its lock."""
 
@@ -57,11 +53,11 @@ def _free_name(seeds: Path, name: str, sha: str) -> Path:
     return seeds / f"{stem}-{sha[:8]}{dot}{ext}"
 
 
-def add(paths: Iterable[Path], seeds: Path, known: HashCache | None = None) -> Intake:
+def add(paths: Iterable[Path], seeds: Path, known: HashCache) -> Intake:
     """Copy the readable new dumps among ``paths`` into ``seeds``. ``known``: the hashes the last
     build recorded (``state.known_hashes``), so that dumps already in seeds/ are not read again."""
     seeds.mkdir(parents=True, exist_ok=True)
-    present = {dump.sha256 for _, dump in survey(seeds, known or _unknown, _forget)}
+    present = {dump.sha256 for _, dump in survey(seeds, known, _forget)}
     copied: list[str] = []
     duplicates: list[str] = []
     rejected: list[Problem] = []

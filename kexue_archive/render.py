@@ -279,18 +279,16 @@ def _existing(site: Path) -> set[str]:
     return found
 
 
-def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]],
-         sections: Mapping[str, Markup] | None = None) -> str:
+def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]], sections: Mapping[str, Markup]) -> str:
     """One page's HTML: the template, the context, and helpers that see the math
-    and the year pages' month sections (drawn here when not given)."""
+    and the year pages' month sections (``site_fragments.sections``)."""
     root = _root(page.path)
 
     def body(item: Mapping[str, Any]) -> Any:
         return excerpt_html(item["excerpt"], math.get(item["id"], ()))
 
     def section(month: Mapping[str, Any]) -> Markup:
-        found = (sections or {}).get(site_fragments.section_digest(month, root))
-        return found if found is not None else site_fragments.draw_section(env, month, root)
+        return sections[site_fragments.section_digest(month, root)]
 
     template = env.get_template(page.template)
     return template.render(**page.context, path=page.path, root=root, body=body, section=section)

@@ -19,7 +19,7 @@ from whoosh import index as wix
 
 from kexue_archive import index
 from kexue_archive.archive import load_articles
-from kexue_archive.index.opening import NUMERIC_COLUMNS, TEXT_FIELDS, open_snapshot
+from kexue_archive.index.opening import NUMERIC_COLUMNS, TEXT_FIELDS, open_snapshot, whoosh_files
 from kexue_archive.index.reading import Snapshot
 from kexue_archive.records import Article
 
@@ -42,7 +42,7 @@ def updated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def both(updated: Path) -> Any:
-    opened = open_snapshot(updated)
+    opened = open_snapshot(updated, whoosh_files(updated))
     assert opened is not None
     snapshot = opened[0]
     with wix.open_dir(str(updated / "index")).reader() as stock:

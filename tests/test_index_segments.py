@@ -23,7 +23,7 @@ from whoosh import index as wix
 from kexue_archive import index
 from kexue_archive.archive import load_articles
 from kexue_archive.index import writer
-from kexue_archive.index.opening import open_snapshot
+from kexue_archive.index.opening import open_snapshot, whoosh_files
 from kexue_archive.index.reading import Snapshot
 from kexue_archive.records import Article
 
@@ -177,7 +177,7 @@ def _article(k: int, excerpt: str) -> Article:
 
 
 def _open(root: Path) -> tuple[Snapshot, object, object]:
-    opened = open_snapshot(root)
+    opened = open_snapshot(root, whoosh_files(root))
     assert opened is not None
     return opened
 

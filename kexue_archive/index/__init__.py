@@ -151,12 +151,13 @@ def update(
 def _update(
     root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], *, full: bool,
 ) -> IndexResult:
-    known, files = (None, None) if full else _known(root)
-    if files != whoosh_files(root):
+    known, noted = (None, None) if full else _known(root)
+    files = whoosh_files(root)
+    if noted != files:
         known = None  # Whoosh's files changed behind our back (or a crash before we noted them): rebuild
     if known == dict(digests):
         return IndexResult(0, 0, 0, rebuilt=False)  # nothing changed: Whoosh is not even imported
-    opened = None if known is None else open_snapshot(root)
+    opened = None if known is None else open_snapshot(root, files)
     ix = None if opened is None else open_index(root)
     rebuilt = ix is None
     if ix is None or known is None:
@@ -177,13 +178,14 @@ def _update(
             opened[0].close()
     from ..archive import atomic_write  # lazy: PyYAML is not needed to search
 
+    files = whoosh_files(root)  # as the commit left them (our two JSON files are not among them)
     meta = {
         "schema": SCHEMA_VERSION, "opencc": opencc_version(), "averages": _averages(root, segments),
         "segments": [{"name": s.name, "docs": s.docs, "deleted": sorted(s.deleted)} for s in segments],
-        "files": whoosh_files(root), "t2s": dict(sorted(t2s.items())),
+        "files": files, "t2s": dict(sorted(t2s.items())),
     }
     atomic_write(index_dir(root) / META, json.dumps(meta, ensure_ascii=False).encode())
-    state = {"files": whoosh_files(root), "digests": dict(sorted(digests.items()))}
+    state = {"files": files, "digests": dict(sorted(digests.items()))}
     atomic_write(index_dir(root) / DIGESTS, json.dumps(state).encode())
     added = sum(1 for i in changed if i not in known)
     return IndexResult(added=added, updated=len(changed) - added, removed=len(removed), rebuilt=rebuilt)

@@ -96,12 +96,13 @@ def open_index(root: Path) -> Any:
         return None
 
 
-def open_snapshot(root: Path) -> tuple[Snapshot, Folder, dict[str, float]] | None:
+def open_snapshot(root: Path, files: list[list[Any]]) -> tuple[Snapshot, Folder, dict[str, float]] | None:
     """The index as ``kexue-index.json`` describes it, its folding and mean field lengths; None when
-    it is missing, of another version, or its files are not the ones described (a build is needed)."""
+    it is missing, of another version, or its files (``files``: :func:`whoosh_files` now) are not the
+    ones described (a build is needed)."""
     meta = read_meta(root)
     try:
-        if meta.get("schema") != SCHEMA_VERSION or meta["files"] != whoosh_files(root):
+        if meta.get("schema") != SCHEMA_VERSION or meta["files"] != files:
             return None
         infos = [SegmentInfo(s["name"], int(s["docs"]), frozenset(s["deleted"])) for s in meta["segments"]]
         return Snapshot(index_dir(root), infos, NUMERIC_COLUMNS), Folder(dict(meta["t2s"])), dict(meta["averages"])

@@ -103,9 +103,10 @@ def _opened(root: Path) -> _Opened:
     if cached is not None and cached.files == files:
         return cached
     _forget(root)
-    found = open_snapshot(root)
+    found = open_snapshot(root, files)
     if found is None and wait_for_build(root):  # a build is updating the index: its result, not an error
-        files, found = whoosh_files(root), open_snapshot(root)
+        files = whoosh_files(root)
+        found = open_snapshot(root, files)
     if found is None:
         raise UserError(f"search index missing or stale in {index_dir(root)} — run `kexue-archive build`", STALE)
     _OPEN[key] = _Opened(files, *found)
