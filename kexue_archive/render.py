@@ -8,9 +8,10 @@ byte-identical files.
 
 Incremental: ``.kexue-site.json`` in the site folder holds a summary of every
 record and each page's signature (:mod:`site_layout`), both computed from
-summaries alone. A page whose signature is unchanged and whose file exists is
-not drawn again, and only the records of pages that are drawn are loaded;
-pages no longer planned are removed. A program, template or asset change
+summaries alone. The records whose summaries changed name the pages whose
+signatures can change (:mod:`site_plan`); the rest keep theirs. A page whose
+signature is unchanged and whose file exists is not drawn again, and only the
+records of pages that are drawn are loaded; pages no longer planned are removed. A program, template or asset change
 draws everything. The state file is written last, so an interrupted render
 is simply redone by the next build.
 """
@@ -37,9 +38,10 @@ from . import site_fragments
 from .archive import Writer
 from .katex_node import Started, prestarted
 from .records import Article, Problem
-from .site_layout import Layout, specs
+from .site_layout import Layout
 from .site_math import katex_assets, katex_version, render_math
 from .site_pages import Page, cards, page, quality_page
+from .site_plan import plan
 from .site_records import Records, part_row, parts, safe_summaries, sanitise
 from .site_search import fold_script
 from .site_shards import SHARD, plan_shards, write_shards
@@ -213,8 +215,8 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
     summaries, unsafe_ids = safe_summaries(records.summaries)
     layout = Layout(summaries, parts(summaries, old_rows))
-    wanted = specs(layout)
-    todo = [p for p in wanted if old_pages.get(p.path) != p.sig or p.path not in existing]
+    sigs, worked = plan(layout, old_rows, old_pages, existing)  # the pages a change touches, or all
+    todo = [p for p in worked if old_pages.get(p.path) != p.sig or p.path not in existing]
     shard_sigs, shards = plan_shards(site, layout, state, existing)
     shown = {i: layout.by_id[i].digest for p in todo for i in cards(p)}
     openings = cache.load(shown)
@@ -240,7 +242,6 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     known.update({aid: [[p.file, p.line, p.message] for p in found] for aid, found in failed.items()})
     math_problems = [Problem(f, line, "warning", m) for aid in sorted(known) for f, line, m in known[aid]]
     quality = quality_page(layout, [*problems, *unsafe, *math_problems])
-    sigs = {p.path: p.sig for p in wanted}
     sigs[quality.path] = page_digest(base, quality)
     pages = [page(p, layout, by_id, openings) for p in todo]
     if old_pages.get(quality.path) != sigs[quality.path] or quality.path not in existing:

@@ -95,6 +95,11 @@ def series_key(name: str) -> str:
     return re.sub(r"[\s《》【】\"“”]", "", nfkc(name)).casefold()
 
 
+def series_id(key: str) -> str:
+    """A series' page name, from its key alone: safe as a path, and stable."""
+    return "s" + title_id(key)[1:]
+
+
 def parse(title: str | None) -> Part | None:
     """The series a title places its article in, or None."""
     if not title:
@@ -129,5 +134,5 @@ def group(parts: Iterable[tuple[Part, str, str | None]]) -> list[Series]:
         members.sort(key=lambda m: (m[0].number, m[2] or "", m[1]))
         # the name as the latest part writes it: the blog's current spelling
         name = members[-1][0].name
-        out.append(Series(id="s" + title_id(key)[1:], name=name, members=tuple((p.number, aid) for p, aid, _ in members)))
+        out.append(Series(id=series_id(key), name=name, members=tuple((p.number, aid) for p, aid, _ in members)))
     return out

@@ -126,36 +126,43 @@ class Layout:
     """The site's structure from summaries: order, months, years, series, neighbours."""
 
     def __init__(self, summaries: Iterable[Summary], parts: Mapping[str, Part | None] | None = None) -> None:
-        self.ordered = in_date_order(_own_aliases(list(summaries)))
+        given = list(summaries)
+        #: Every alias some record claims, owned or not (a planner must know which ids are claimed).
+        self.claimed = frozenset(alias for s in given if s.aliases for alias in s.aliases)
+        self.ordered = in_date_order(_own_aliases(given))
         self.by_id = {s.id: s for s in self.ordered}
+        self.ids = [s.id for s in self.ordered]
         self.position = {s.id: i for i, s in enumerate(self.ordered)}
         parts = parts if parts is not None else {s.id: parse(s.title) for s in self.ordered}
         self.parts = parts
         self.series: list[Series] = group(
             (p, s.id, s.date) for s in self.ordered if (p := parts.get(s.id)) is not None
         )
+        self.member = {aid: (s, i) for s in self.series for i, (_, aid) in enumerate(s.members)}
         self.months: dict[str, list[Summary]] = {}
         self.years: dict[str, list[Summary]] = {}
         for s in self.ordered:
             self.months.setdefault(month_of(s.date), []).append(s)
             self.years.setdefault(year_of(s.date), []).append(s)
-        self.place = self._places()
         self._sections: dict[str, tuple[list[Section], list[Summary]]] = {}
 
-    def _places(self) -> dict[str, dict[str, Any]]:
-        """For each series member: its series, part number and the parts before and after it."""
-        place = {}
-        for s in self.series:
-            for i, (number, aid) in enumerate(s.members):
-                prev = s.members[i - 1] if i > 0 else None
-                nxt = s.members[i + 1] if i + 1 < len(s.members) else None
-                # no member count here: a new part would redraw every member's page
-                place[aid] = {
-                    "id": s.id, "name": s.name, "number": number,
-                    "prev": {"number": prev[0], **link(self.by_id[prev[1]])} if prev else None,
-                    "next": {"number": nxt[0], **link(self.by_id[nxt[1]])} if nxt else None,
-                }
-        return place
+    def place(self, aid: str) -> dict[str, Any] | None:
+        """A series member's series, part number and the parts before and after it; None for others.
+
+        Worked out on demand: a rebuild needs it for the few article pages it plans again."""
+        found = self.member.get(aid)
+        if found is None:
+            return None
+        s, i = found
+        number = s.members[i][0]
+        prev = s.members[i - 1] if i > 0 else None
+        nxt = s.members[i + 1] if i + 1 < len(s.members) else None
+        # no member count here: a new part would redraw every member's page
+        return {
+            "id": s.id, "name": s.name, "number": number,
+            "prev": {"number": prev[0], **link(self.by_id[prev[1]])} if prev else None,
+            "next": {"number": nxt[0], **link(self.by_id[nxt[1]])} if nxt else None,
+        }
 
     def neighbours(self, aid: str) -> tuple[Summary | None, Summary | None]:
         """The newer and the older article by date."""
@@ -223,17 +230,34 @@ def _around(keys: Sequence[str], i: int) -> tuple[str | None, str | None]:
     return (keys[i - 1] if i > 0 else None), (keys[i + 1] if i + 1 < len(keys) else None)
 
 
-def specs(layout: Layout) -> list[Spec]:
-    """Every page but the data-quality page and the search shards, with its signature."""
+@dataclass(frozen=True)
+class Only:
+    """The pages to work out, of the kinds a change touches one by one (``site_plan``):
+    these article pages (and their redirects), months, years (None: all) and series pages.
+    The home, contents, popular, search and series index pages are always worked out."""
+
+    articles: frozenset[str]
+    months: frozenset[str] | None
+    years: frozenset[str] | None
+    series: frozenset[str]
+
+
+def specs(layout: Layout, only: Only | None = None) -> list[Spec]:
+    """Every page but the data-quality page and the search shards, with its signature;
+    with ``only``, those pages alone."""
     out = [_index_spec(layout)]
     months = layout.month_keys()
     for i, m in enumerate(months):
+        if only is not None and only.months is not None and m not in only.months:
+            continue
         members = layout.months[m]
         newer, older = _around(months, i)
         out.append(Spec(month_path(m), "month.html", sign(m, newer, older, [(s.id, s.digest) for s in members]),
                         "month", m, tuple(s.id for s in members)))
     years = layout.year_keys()
     for i, y in enumerate(years):
+        if only is not None and only.years is not None and y not in only.years:
+            continue
         sections, undated = layout.sections(y)
         rows = [(s.id, s.title, s.date, s.readers) for s in undated]
         out.append(Spec(year_path(y), "content_year.html", sign(y, _around(years, i), [x.sig for x in sections], rows),
@@ -242,9 +266,28 @@ def specs(layout: Layout) -> list[Spec]:
     top = [(s.id, s.title, s.date, s.readers) for s in layout.popular()]
     out.append(Spec("popular.html", "popular.html", sign(top), "popular"))
     out.append(Spec("search.html", "search.html", sign(len(layout.ordered), years, SHARDS), "search"))
-    out += _series_specs(layout)
-    out += _article_specs(layout)
+    out += _series_specs(layout, None if only is None else only.series)
+    out += _article_specs(layout, layout.ordered if only is None else [layout.by_id[i] for i in sorted(only.articles)])
     return out
+
+
+def paths(layout: Layout) -> list[str]:
+    """Where :func:`specs` puts every page, in no particular order (cheap: no signatures)."""
+    out = ["index.html", "content.html", "popular.html", "search.html", "series/index.html"]
+    out += [month_path(m) for m in layout.months]
+    out += [year_path(y) for y in layout.years]
+    out += [series_path(s.id) for s in layout.series]
+    out += [article_path(s.id) for s in layout.ordered]
+    out += [article_path(alias) for s in layout.ordered if s.aliases for alias in s.aliases]
+    return out
+
+
+def article_path(aid: str) -> str:
+    return f"articles/{aid}.html"
+
+
+def series_path(sid: str) -> str:
+    return f"series/{sid}.html"
 
 
 def _index_spec(layout: Layout) -> Spec:
@@ -254,35 +297,42 @@ def _index_spec(layout: Layout) -> Spec:
                 tuple(s.id for s in newest))
 
 
-def _series_specs(layout: Layout) -> list[Spec]:
+def _series_specs(layout: Layout, only: frozenset[str] | None) -> list[Spec]:
     listing = [(s.id, s.name, len(s.members), s.members[0][0], s.members[-1][0]) for s in layout.series]
     out = [Spec("series/index.html", "series_index.html", sign(listing), "series_index")]
     for s in layout.series:
+        if only is not None and s.id not in only:
+            continue
         members = [(n, aid, layout.by_id[aid].digest) for n, aid in s.members]
-        out.append(Spec(f"series/{s.id}.html", "series.html", sign(s.name, members), "series", s.id,
+        out.append(Spec(series_path(s.id), "series.html", sign(s.name, members), "series", s.id,
                         tuple(aid for _, aid in s.members)))
     return out
 
 
-def _article_specs(layout: Layout) -> list[Spec]:
+def _article_specs(layout: Layout, chosen: Sequence[Summary]) -> list[Spec]:
     """One page per record and a redirect page per alias; the signature covers the record,
     its neighbours' links and its place in a series.
 
-    Worked out for every record on every build, hence whole lists at a time.
+    A full render works them out for every record, hence whole lists at a time.
     """
-    ordered = layout.ordered
-    # fields joined by separators no title, id or digest holds (titles are cleaned of controls)
-    links = ["\x1f".join((s.id, s.title or "")) for s in ordered]
-    newer = ["\x1d", *links][:len(links)]  # "\x1d": none
-    older = [*links[1:], "\x1d"][:len(links)]
-    places = {aid: repr(place) for aid, place in layout.place.items()}
-    texts = ["\x1e".join((s.digest, "\x1f".join(s.aliases), n, o, places.get(s.id, "")))
-             for s, n, o in zip(ordered, newer, older, strict=True)]
+    ordered, position = layout.ordered, layout.position
+    last = len(ordered) - 1
+
+    def around(s: Summary) -> tuple[str, str]:
+        i = position[s.id]
+        # fields joined by separators no title, id or digest holds (titles are cleaned of controls); "\x1d": none
+        newer = "\x1f".join((ordered[i - 1].id, ordered[i - 1].title or "")) if i > 0 else "\x1d"
+        older = "\x1f".join((ordered[i + 1].id, ordered[i + 1].title or "")) if i < last else "\x1d"
+        return newer, older
+
+    member = layout.member
+    texts = ["\x1e".join((s.digest, "\x1f".join(s.aliases), *around(s), repr(layout.place(s.id)) if s.id in member else ""))
+             for s in chosen]
     blake2b = hashlib.blake2b
-    out = [Spec(f"articles/{s.id}.html", "article.html", blake2b(text.encode(), digest_size=10).hexdigest(), "article",
-                s.id, (s.id,)) for s, text in zip(ordered, texts, strict=True)]
-    for s in ordered:
+    out = [Spec(article_path(s.id), "article.html", blake2b(text.encode(), digest_size=10).hexdigest(), "article",
+                s.id, (s.id,)) for s, text in zip(chosen, texts, strict=True)]
+    for s in chosen:
         for alias in s.aliases:
-            out.append(Spec(f"articles/{alias}.html", "redirect.html", sign(s.id, s.title, alias), "redirect",
+            out.append(Spec(article_path(alias), "redirect.html", sign(s.id, s.title, alias), "redirect",
                             f"{s.id}/{alias}"))
     return out

@@ -205,7 +205,7 @@ def _article(spec: Spec, layout: Layout, articles: Mapping[str, Article], openin
               "aliases": list(layout.by_id[a.id].aliases), "math_count": len(a.math)},
         "flags": [{"code": f, "text": FLAG_TEXT.get(f, f)} for f in a.flags],
         "sources": [{"file": s.file, "line": s.line, "readers": s.readers} for s in a.sources],
-        "newer": newer and link(newer), "older": older and link(older), "series": layout.place.get(a.id),
+        "newer": newer and link(newer), "older": older and link(older), "series": layout.place(a.id),
         "bibtex": bibtex(a.id, a.title, a.author, a.date, a.url),
     }
 
