@@ -24,7 +24,7 @@ import json
 import os
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib import resources
@@ -38,7 +38,7 @@ from . import site_fragments
 from .archive import Writer
 from .katex_node import Started, prestarted
 from .records import Article, Problem
-from .site_layout import Layout
+from .site_layout import Layout, year_path
 from .site_math import katex_assets, katex_version, render_math
 from .site_pages import Page, cards, page, quality_page
 from .site_plan import plan
@@ -256,6 +256,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
                                             functools.partial(safe_target, site))
     sigs.update(shard_sigs)
     removed = _remove_stale(site, set(planned_before) - set(sigs), writer)
+    cache.tidy(len(layout.ordered) + len(layout.months), functools.partial(_pieces, layout))
     rows = {s.id: [*s.row(), part_row(layout.parts.get(s.id))] for s in sorted(summaries, key=lambda s: s.id)}
     new_state = {"version": SITE_VERSION, "base": base, "pages": dict(sorted(sigs.items())), "fold": fold_key,
                  "articles": rows, "shards": shard_files, "math_problems": dict(sorted(known.items())),
@@ -293,6 +294,17 @@ def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]], s
 
     template = env.get_template(page.template)
     return template.render(**page.context, path=page.path, root=root, body=body, section=section)
+
+
+def _pieces(layout: Layout) -> Iterator[str]:
+    """The digests of the pieces the site shows (``site_fragments``): every record's card
+    opening, every month section of the year pages."""
+    for s in layout.ordered:
+        yield s.digest
+    for year in layout.year_keys():
+        root = _root(year_path(year))
+        for section in layout.sections(year)[0]:
+            yield site_fragments.section_digest({"sig": section.sig}, root)
 
 
 def _root(path: str) -> str:

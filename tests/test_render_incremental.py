@@ -235,3 +235,30 @@ def test_a_full_render_takes_nothing_from_the_caches_and_prunes_the_math_cache(
     render_site(fresh, generated)
     assert tree(site) == tree(fresh)
     assert not stale.exists() and sorted(cache.rglob("*.json")) == entries
+
+
+def test_the_pieces_cache_drops_what_no_page_shows_once_it_took_in_as_many_again(
+        generated: list[Article], tmp_path: Path) -> None:
+    """Re-crawls that only change reader counts supersede every card opening and year section
+    (site_fragments keys them by what they show); the cache stays within twice what the site
+    shows instead of growing by all of it each time, and the site stays what no cache makes."""
+    import sqlite3
+
+    cache, site = tmp_path / "cache" / "math", tmp_path / "site"
+    months = {(a.date or "")[:7] for a in generated}
+
+    def rows() -> int:
+        with sqlite3.connect(tmp_path / "cache" / "fragments.sqlite") as db:
+            return int(db.execute("SELECT count(*) FROM fragments").fetchone()[0])
+
+    counts = []
+    for crawl in range(5):
+        recrawled = [dataclasses.replace(a, readers=(a.readers or 0) + crawl) for a in generated]
+        render_site(site, recrawled, cache_dir=cache)
+        counts.append(rows())
+    assert counts[0] >= len(generated)  # every card's opening, and the year pages' sections
+    assert max(counts) <= 2 * (len(generated) + len(months)), counts  # untidied, it would hold all five crawls'
+    assert counts[-1] >= len(generated)
+    fresh = tmp_path / "fresh"
+    render_site(fresh, recrawled)
+    assert tree(site) == tree(fresh)
