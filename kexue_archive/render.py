@@ -48,7 +48,7 @@ from .site_shards import SHARD, plan_shards, write_shards
 from .site_text import Rendered, excerpt_html, opening_html
 
 #: Bump when the renderer changes what it writes: every page is drawn again.
-SITE_VERSION = 2  # 2: month and year pages, search shards, record summaries in the state
+SITE_VERSION = 3  # 2: month and year pages, search shards, record summaries in the state; 3: opening digests
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: The template of year pages, whose month sections are kept between builds.
 YEAR = "content_year.html"
@@ -218,7 +218,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     sigs, worked = plan(layout, old_rows, old_pages, existing)  # the pages a change touches, or all
     todo = [p for p in worked if old_pages.get(p.path) != p.sig or p.path not in existing]
     shard_sigs, shards = plan_shards(site, layout, state, existing)
-    shown = {i: layout.by_id[i].digest for p in todo for i in cards(p)}
+    shown = {i: layout.by_id[i].opening for p in todo for i in cards(p)}
     openings = cache.load(shown)
     missing = sorted(set(shown) - set(openings))  # cards whose opening was not kept
     drawn = {i for p in todo if not cards(p) for i in p.needs} | set(missing)  # whole records needed
@@ -300,7 +300,7 @@ def _pieces(layout: Layout) -> Iterator[str]:
     """The digests of the pieces the site shows (``site_fragments``): every record's card
     opening, every month section of the year pages."""
     for s in layout.ordered:
-        yield s.digest
+        yield s.opening
     for year in layout.year_keys():
         root = _root(year_path(year))
         for section in layout.sections(year)[0]:

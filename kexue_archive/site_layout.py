@@ -38,7 +38,8 @@ UNKNOWN_YEAR = "unknown"
 
 @dataclass(frozen=True)
 class Summary:
-    """One article as list pages and signatures see it; ``digest`` stands for the whole record."""
+    """One article as list pages and signatures see it; ``digest`` stands for the whole record,
+    ``opening`` for what its card shows of its text (``state.opening_digest``)."""
 
     id: str
     digest: str
@@ -47,15 +48,20 @@ class Summary:
     readers: int | None
     flags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    opening: str = ""
 
     def row(self) -> tuple[Any, ...]:
-        """The summary as stored in the site's state file (a JSON list)."""
-        return (self.digest, self.title, self.date, self.readers, self.flags, self.aliases)
+        """The summary as stored in the site's state file (a JSON list; see :data:`ROW`)."""
+        return (self.digest, self.title, self.date, self.readers, self.flags, self.aliases, self.opening)
 
     @classmethod
     def from_row(cls, aid: str, row: Sequence[Any]) -> Summary:
-        digest, title, date, readers, flags, aliases = row[:6]
-        return cls(aid, digest, title, date, readers, tuple(flags), tuple(aliases))
+        digest, title, date, readers, flags, aliases, opening = row[:ROW]
+        return cls(aid, digest, title, date, readers, tuple(flags), tuple(aliases), opening)
+
+
+#: The length of :meth:`Summary.row`; the site's state file adds the title's series part after it.
+ROW = 7
 
 
 def month_of(date: str | None) -> str:

@@ -33,6 +33,7 @@ from .site_layout import (
     year_path,
 )
 from .site_text import bibtex, date_label, opening_html
+from .state import opening_digest
 
 #: What an article id may look like before it becomes a file name.
 SAFE_ID = re.compile(r"[0-9a-z]{4,64}")
@@ -97,7 +98,8 @@ def _nav(path: str | None, label: str | None) -> dict[str, str] | None:
 
 
 def summarise(a: Article, digest: str) -> Summary:
-    return Summary(a.id, digest, a.title, a.date, a.readers, a.flags, tuple(x for x in a.aliases if SAFE_ID.fullmatch(x)))
+    return Summary(a.id, digest, a.title, a.date, a.readers, a.flags, tuple(x for x in a.aliases if SAFE_ID.fullmatch(x)),
+                   opening_digest(a))
 
 
 def plan(articles: Sequence[Article]) -> list[Page]:

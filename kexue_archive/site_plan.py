@@ -30,6 +30,7 @@ from typing import Any
 
 from .series import series_id
 from .site_layout import Layout, Only, Spec, Summary, month_of, paths, specs, year_of
+from .site_records import row_part
 
 #: Above this share of changed records, working out every page is as cheap.
 SHARE = 4
@@ -126,7 +127,7 @@ def _order(s: Summary) -> tuple[int, _Later, str]:
 
 
 def _old_part_key(row: Sequence[Any]) -> str | None:
-    part = row[6] if len(row) > 6 else None
+    part = row_part(row)
     return part[1] if part else None
 
 
@@ -147,7 +148,7 @@ def _series_neighbours(layout: Layout, sid: str, moved: Collection[str], news: I
     ids = [aid for _, aid in s.members]
     slots = [i for i, aid in enumerate(ids) if aid in moved]
     for aid, old in olds.items():
-        part = old_rows[aid][6] if len(old_rows[aid]) > 6 else None
+        part = row_part(old_rows[aid])
         if part and series_id(part[1]) == sid:
             slots.append(bisect.bisect_left(keys, _part_order(part[2], old)))
     if any(at >= len(ids) - 1 for at in slots):

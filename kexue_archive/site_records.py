@@ -15,7 +15,7 @@ from typing import Any
 
 from .records import Article, Problem
 from .series import Part, parse
-from .site_layout import Summary
+from .site_layout import ROW, Summary
 from .site_pages import SAFE_ID, summarise
 from .site_text import clean
 from .state import article_json
@@ -59,12 +59,12 @@ class Records:
         return cls(summaries, lambda ids: [by_id[i] for i in ids])
 
     @classmethod
-    def from_rows(cls, rows: Iterable[tuple[str, str, str | None, str | None, int | None, str, str]],
+    def from_rows(cls, rows: Iterable[tuple[str, str, str | None, str | None, int | None, str, str, str]],
                   load: Callable[[Iterable[str]], Sequence[Article]]) -> Records:
         """From :meth:`State.summaries` rows (flags and aliases comma-joined)."""
         summaries = [Summary(aid, digest, title, date, readers, tuple(flags.split(",")) if flags else (),
-                             tuple(aliases.split(",")) if aliases else ())
-                     for aid, digest, title, date, readers, flags, aliases in rows]
+                             tuple(aliases.split(",")) if aliases else (), opening)
+                     for aid, digest, title, date, readers, flags, aliases, opening in rows]
         return cls(summaries, load)
 
 
@@ -87,11 +87,17 @@ def parts(summaries: Sequence[Summary], old: Mapping[str, list[Any]]) -> dict[st
     out: dict[str, Part | None] = {}
     for s in summaries:
         row = old.get(s.id)
-        if row is not None and len(row) == 7 and row[1] == s.title:
-            out[s.id] = Part(*row[6]) if row[6] else None
+        if row is not None and len(row) == ROW + 1 and row[1] == s.title:
+            part = row_part(row)
+            out[s.id] = Part(*part) if part else None
         else:
             out[s.id] = parse(s.title)
     return out
+
+
+def row_part(row: Sequence[Any]) -> list[Any] | None:
+    """The series part (name, key, number) a site state row holds after the summary, if any."""
+    return row[ROW] if len(row) > ROW else None
 
 
 def part_row(part: Part | None) -> list[Any] | None:

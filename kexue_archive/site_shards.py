@@ -20,7 +20,7 @@ from typing import Any
 
 from .archive import Writer
 from .records import Article
-from .site_layout import SHARDS, Layout, Summary, shard_path, sign
+from .site_layout import SHARDS, Layout, Summary, shard_of, shard_path, sign
 from .site_search import item_line, shard_lines, shard_script
 
 #: A shard's path inside the site.
@@ -48,9 +48,15 @@ def plan_shards(site: Path, layout: Layout, state: Mapping[str, Any], existing: 
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
     old_pages: Mapping[str, str] = state.get("pages", {})
     old_files: Mapping[str, str] = state.get("shards", {})
+    by_id = layout.by_id
+    moved = {shard_of(i) for i, s in by_id.items() if (row := old_rows.get(i)) is None or row[0] != s.digest}
+    moved.update(shard_of(i) for i in old_rows.keys() - by_id.keys())
     out, sigs = [], {}
     for n, members in enumerate(layout.shards()):
         path = shard_path(n)
+        if n not in moved and path in old_pages and path in existing:  # no member came, went or changed
+            sigs[path] = old_pages[path]
+            continue
         sig = sigs[path] = sign([(s.id, s.digest) for s in members])
         if old_pages.get(path) == sig and path in existing:
             continue

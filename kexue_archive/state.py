@@ -29,7 +29,7 @@ from .sources import HashCache
 from .text import title_key
 
 #: Bump when the tables below change; an old cache is then rebuilt.
-SCHEMA = 2  # 2: title, date and readers columns for the site's summaries
+SCHEMA = 3  # 2: title, date and readers columns for the site's summaries; 3: the opening digest
 
 _TABLES = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -46,7 +46,7 @@ CREATE INDEX sightings_article ON sightings (article);
 CREATE TABLE articles (
     id TEXT PRIMARY KEY, digest TEXT NOT NULL, gen INTEGER NOT NULL, flags TEXT NOT NULL,
     conflict INTEGER NOT NULL, aliases TEXT NOT NULL, json TEXT NOT NULL,
-    title TEXT, date TEXT, readers INTEGER
+    title TEXT, date TEXT, readers INTEGER, opening TEXT NOT NULL
 );
 CREATE INDEX articles_gen ON articles (gen);
 CREATE INDEX articles_flagged ON articles (flags) WHERE flags != '';
@@ -81,6 +81,14 @@ def _conflicted(a: Article) -> bool:
 
 def article_json(a: Article) -> str:
     return json.dumps({**article_dict(a), "aliases": list(a.aliases)}, ensure_ascii=False)
+
+
+def opening_digest(a: Article) -> str:
+    """Stands for what a card shows of an article's text: its excerpt and formulas, and its id
+    (references to its equations link to anchors named after it); not its reader count, which
+    a re-crawl changes while the card's opening stays the same."""
+    data = json.dumps([a.id, a.excerpt, [[m.tex, m.display] for m in a.math]], ensure_ascii=False)
+    return hashlib.blake2b(data.encode(), digest_size=16).hexdigest()  # a key among one archive's: 128 bits is ample
 
 
 def article_from_json(text: str) -> Article:
@@ -254,10 +262,10 @@ class State:
         found = [article_from_json(t) for (t,) in self._where_in("SELECT json FROM articles", "id", ids)]
         return sorted(found, key=lambda a: a.id)
 
-    def summaries(self) -> list[tuple[str, str, str | None, str | None, int | None, str, str]]:
-        """(id, record digest, title, date, readers, flags, aliases) of every article, by id:
-        what the site needs to know which pages changed, without decoding any record."""
-        query = "SELECT id, digest, title, date, readers, flags, aliases FROM articles ORDER BY id"
+    def summaries(self) -> list[tuple[str, str, str | None, str | None, int | None, str, str, str]]:
+        """(id, record digest, title, date, readers, flags, aliases, opening digest) of every article,
+        by id: what the site needs to know which pages changed, without decoding any record."""
+        query = "SELECT id, digest, title, date, readers, flags, aliases, opening FROM articles ORDER BY id"
         return list(self.db.execute(query))
 
     def conflicted(self) -> list[Article]:
@@ -322,9 +330,9 @@ class State:
                 [(article.id, _sid(sighting_json(s))) for article, members in update.groups for s in members],
             )
             db.executemany(
-                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(a.id, d, gen, ",".join(a.flags), _conflicted(a), ",".join(a.aliases), article_json(a),
-                  a.title, a.date, a.readers) for a, d in changed],
+                  a.title, a.date, a.readers, opening_digest(a)) for a, d in changed],
             )
             db.executemany("DELETE FROM articles WHERE id = ?", [(i,) for i in update.removed])
             db.executemany("INSERT OR REPLACE INTO tombstones VALUES (?, ?)", [(i, gen) for i in update.removed])

@@ -239,9 +239,9 @@ def test_a_full_render_takes_nothing_from_the_caches_and_prunes_the_math_cache(
 
 def test_the_pieces_cache_drops_what_no_page_shows_once_it_took_in_as_many_again(
         generated: list[Article], tmp_path: Path) -> None:
-    """Re-crawls that only change reader counts supersede every card opening and year section
-    (site_fragments keys them by what they show); the cache stays within twice what the site
-    shows instead of growing by all of it each time, and the site stays what no cache makes."""
+    """Re-crawls that change every excerpt and reader count supersede every card opening and
+    year section (site_fragments keys them by what they show); the cache stays within twice what
+    the site shows instead of growing by all of it each time, and the site stays what no cache makes."""
     import sqlite3
 
     cache, site = tmp_path / "cache" / "math", tmp_path / "site"
@@ -253,12 +253,33 @@ def test_the_pieces_cache_drops_what_no_page_shows_once_it_took_in_as_many_again
 
     counts = []
     for crawl in range(5):
-        recrawled = [dataclasses.replace(a, readers=(a.readers or 0) + crawl) for a in generated]
+        recrawled = [dataclasses.replace(a, readers=(a.readers or 0) + crawl, excerpt=f"{a.excerpt}第{crawl}次。")
+                     for a in generated]
         render_site(site, recrawled, cache_dir=cache)
         counts.append(rows())
     assert counts[0] >= len(generated)  # every card's opening, and the year pages' sections
     assert max(counts) <= 2 * (len(generated) + len(months)), counts  # untidied, it would hold all five crawls'
     assert counts[-1] >= len(generated)
+    fresh = tmp_path / "fresh"
+    render_site(fresh, recrawled)
+    assert tree(site) == tree(fresh)
+
+
+def test_a_recrawl_that_changes_only_reader_counts_draws_no_card_opening_again(
+        generated: list[Article], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cards show reader counts, so the pages listing them are drawn again; the openings of
+    their text and math are not: they are kept by what they show, which did not change."""
+    from kexue_archive import render
+
+    cache, site = tmp_path / "cache" / "math", tmp_path / "site"
+    render_site(site, generated, cache_dir=cache)
+    drawn: list[str] = []
+    real = render.opening_html
+    monkeypatch.setattr(render, "opening_html", lambda excerpt, math: drawn.append(excerpt) or real(excerpt, math))
+    recrawled = [dataclasses.replace(a, readers=(a.readers or 0) + 7) for a in generated]
+    result = render_site(site, recrawled, cache_dir=cache)
+    assert result.rendered > len(generated)  # every article page, and the month pages listing them
+    assert drawn == []
     fresh = tmp_path / "fresh"
     render_site(fresh, recrawled)
     assert tree(site) == tree(fresh)
