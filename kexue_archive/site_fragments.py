@@ -10,9 +10,10 @@ article does not redo the parts the article does not touch.
   article changes one section, and the other eleven are taken from here.
 
 They are kept in a small SQLite file under the archive's ``.cache``, keyed by
-what a piece depends on (a record's digest; a section's rows) and by the
-digest of everything every page depends on (the program, the templates and
-assets, KaTeX's version). When that last digest changes, the cache is emptied.
+what a piece shows (a record's id, excerpt and formulas, not its reader count;
+a section's rows) and by the digest of everything every page depends on (the
+program, the templates and assets, KaTeX's version). When that last digest
+changes, the cache is emptied.
 
 A piece is superseded whenever what it shows changes (a re-crawl that only
 updates reader counts supersedes every section listing them), so the cache

@@ -10,7 +10,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kexue_archive.series import parse
-from kexue_archive.site_layout import Layout, Summary, in_date_order, specs
+from kexue_archive.site_layout import Layout, Summary, in_date_order, paths, specs
 from kexue_archive.site_plan import _order, plan, touched
 from kexue_archive.site_records import part_row
 
@@ -55,6 +55,7 @@ def test_a_plan_from_the_last_render_equals_a_full_plan(old: list[Row], new: lis
     before, after = summaries(BACKGROUND + common + old), summaries(BACKGROUND + common + new)
     _, old_rows, old_sigs = rendered(before)
     layout, _, full = rendered(after)
+    assert sorted(paths(layout)) == sorted(full)  # the cheap listing names every page, once
     sigs, worked = plan(layout, old_rows, old_sigs, set(old_sigs))
     assert sigs == full
     redo = {path for path, sig in full.items() if old_sigs.get(path) != sig}
