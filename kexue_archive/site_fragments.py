@@ -17,9 +17,9 @@ changes, the cache is emptied.
 
 A piece is superseded whenever what it shows changes (a re-crawl that only
 updates reader counts supersedes every section listing them), so the cache
-counts the pieces it takes in, and once they outnumber what the site shows it
-drops every piece no page shows (:meth:`Kept.tidy`): it stays within about
-twice the size of the pieces in use, and the work is spread over the builds.
+counts the pieces it holds, and once they are more than twice what the site
+shows it drops every piece no page shows (:meth:`Kept.tidy`): it stays within
+about twice the size of the pieces in use, and the work is spread over the builds.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ SECTION = "_year_month.html"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS base (digest TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS fragments (key TEXT PRIMARY KEY, html TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS taken (since_tidy INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS held (one INTEGER PRIMARY KEY CHECK (one = 1), pieces INTEGER NOT NULL);
 """
 
 
@@ -74,14 +74,14 @@ class Kept:
             return
         with self.db:
             self.db.execute("BEGIN")
-            self.db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", rows)
-            self.db.execute("UPDATE taken SET since_tidy = since_tidy + ?", (len(rows),))
+            # a key is a digest of what the piece shows: one already held is the same piece
+            added = self.db.executemany("INSERT OR IGNORE INTO fragments VALUES (?, ?)", rows).rowcount
+            self.db.execute("UPDATE held SET pieces = pieces + ?", (added,))
 
     def tidy(self, shown: int, live: Callable[[], Iterable[str]]) -> int:
-        """Once more pieces were taken in since the last tidy than the ``shown`` pieces the site
-        shows, drop every piece but the ``live`` ones (their digests, worked out only then);
-        returns how many were dropped."""
-        if self.db is None or self.db.execute("SELECT since_tidy FROM taken").fetchone()[0] <= shown:
+        """Once the cache holds more than twice the ``shown`` pieces the site shows, drop every
+        piece but the ``live`` ones (their digests, worked out only then); returns how many went."""
+        if self.db is None or self.db.execute("SELECT pieces FROM held").fetchone()[0] <= 2 * shown:
             return 0
         keep = [(_key(self.base, digest),) for digest in live()]
         with self.db:
@@ -90,7 +90,7 @@ class Kept:
             self.db.execute("DELETE FROM live")
             self.db.executemany("INSERT OR IGNORE INTO live VALUES (?)", keep)
             dropped = self.db.execute("DELETE FROM fragments WHERE key NOT IN (SELECT key FROM live)").rowcount
-            self.db.execute("UPDATE taken SET since_tidy = 0")
+            self.db.execute("UPDATE held SET pieces = (SELECT count(*) FROM fragments)")
             self.db.execute("DROP TABLE live")
         return int(dropped)
 
@@ -123,15 +123,14 @@ def _open(path: Path, base: str, clear: bool) -> sqlite3.Connection:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
-        if db.execute("SELECT count(*) FROM taken").fetchone()[0] == 0:
-            db.execute("INSERT INTO taken VALUES (0)")  # a cache from before the count: counting starts now
+        db.execute("INSERT OR IGNORE INTO held SELECT 1, count(*) FROM fragments")  # new, or from before the count
         stored = db.execute("SELECT digest FROM base").fetchone()
         if clear or stored is None or stored[0] != base:
             path.with_name(_OLD_NAME).unlink(missing_ok=True)  # what this cache was called before it held sections
             with db:  # one transaction: all or nothing
                 db.execute("BEGIN")
                 db.execute("DELETE FROM fragments")
-                db.execute("UPDATE taken SET since_tidy = 0")
+                db.execute("UPDATE held SET pieces = 0")
                 db.execute("DELETE FROM base")
                 db.execute("INSERT INTO base VALUES (?)", (base,))
     except sqlite3.DatabaseError:
