@@ -8,7 +8,9 @@ rows), the pages whose signatures can differ are known too:
 - the article page of a changed record, and of the records next to it by date,
   before and after the change (the next one that did not change, on each side:
   the only pages whose newer/older links can move);
-- every member of a series one of them was or is part of (their series links);
+- in a series one of them was or is part of, the same: the nearest unchanged
+  members on each side (every member when the last part changed: a series is
+  named after its last part), and the series' page;
 - the month and year pages they were or are on; all of them when a month or a
   year appears or goes (every such page links the ones beside it);
 - the home, contents, popular, search and series index pages (cheap: always).
@@ -32,7 +34,7 @@ from .series import series_id
 from .site_layout import Layout, Only, Spec, Summary, month_of, paths, specs, year_of
 from .site_records import row_part
 
-#: Above this share of changed records, working out every page is as cheap.
+#: A change to more than 1/SHARE of the records gets a full plan: by then it is as cheap.
 SHARE = 4
 
 
@@ -62,8 +64,7 @@ def plan(layout: Layout, old_rows: Mapping[str, Sequence[Any]], old_sigs: Mappin
 def touched(layout: Layout, old_rows: Mapping[str, Sequence[Any]]) -> Only | None:
     """The pages whose signatures may differ from the last render's; None for all."""
     by_id = layout.by_id
-    changed = {i for i, s in by_id.items() if (row := old_rows.get(i)) is None or row[0] != s.digest}
-    gone = old_rows.keys() - by_id.keys()
+    changed, gone = changes(layout, old_rows)
     if (len(changed) + len(gone)) * SHARE > max(len(by_id), 1):
         return None
     olds = {i: Summary.from_row(i, old_rows[i]) for i in (changed & old_rows.keys()) | gone}
@@ -79,13 +80,19 @@ def touched(layout: Layout, old_rows: Mapping[str, Sequence[Any]]) -> Only | Non
         articles.update(_beside(ids, _slot(layout, s), moved))
     series = _series(layout, [_old_part_key(old_rows[i]) for i in olds], [layout.parts.get(i) for i in changed])
     for sid in series:
-        articles.update(_series_neighbours(layout, sid, moved, news, olds, old_rows))
+        articles.update(_series_neighbours(layout, sid, moved, olds, old_rows))
     return Only(
         articles=frozenset(articles),
         months=_pages(layout.months, [month_of(s.date) for s in news], [month_of(s.date) for s in olds.values()]),
         years=_pages(layout.years, [year_of(s.date) for s in news], [year_of(s.date) for s in olds.values()]),
         series=frozenset(series),
     )
+
+
+def changes(layout: Layout, old_rows: Mapping[str, Sequence[Any]]) -> tuple[set[str], set[str]]:
+    """The records new or changed since the last render (their digests differ from its rows), and those gone."""
+    changed = {i for i, s in layout.by_id.items() if (row := old_rows.get(i)) is None or row[0] != s.digest}
+    return changed, set(old_rows.keys() - layout.by_id.keys())
 
 
 def _beside(ids: Sequence[str], at: int, moved: Collection[str]) -> list[str]:
@@ -132,14 +139,14 @@ def _old_part_key(row: Sequence[Any]) -> str | None:
 
 
 def _series(layout: Layout, old_keys: Iterable[str | None], new_parts: Iterable[Any]) -> set[str]:
-    """The series (ids) that gained, lost or changed a member: their pages and every member's page change."""
+    """The series (ids) that gained, lost or changed a member: their pages change, and their members' series links may."""
     keys = {k for k in old_keys if k} | {p.key for p in new_parts if p is not None}
     present = {s.id for s in layout.series}
     return {sid for k in keys if (sid := series_id(k)) in present}
 
 
-def _series_neighbours(layout: Layout, sid: str, moved: Collection[str], news: Iterable[Summary],
-                       olds: Mapping[str, Summary], old_rows: Mapping[str, Sequence[Any]]) -> list[str]:
+def _series_neighbours(layout: Layout, sid: str, moved: Collection[str], olds: Mapping[str, Summary],
+                       old_rows: Mapping[str, Sequence[Any]]) -> list[str]:
     """The members of a touched series whose series links a change can alter: the nearest
     unchanged ones on each side of each changed member, as it is and as it was (all of
     them when the last part is or was a changed one: the series' name is the last part's)."""

@@ -21,6 +21,7 @@ from typing import Any
 from .archive import Writer
 from .records import Article
 from .site_layout import SHARDS, Layout, Summary, shard_of, shard_path, sign
+from .site_plan import changes
 from .site_search import item_line, shard_lines, shard_script
 
 #: A shard's path inside the site.
@@ -48,9 +49,7 @@ def plan_shards(site: Path, layout: Layout, state: Mapping[str, Any], existing: 
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
     old_pages: Mapping[str, str] = state.get("pages", {})
     old_files: Mapping[str, str] = state.get("shards", {})
-    by_id = layout.by_id
-    moved = {shard_of(i) for i, s in by_id.items() if (row := old_rows.get(i)) is None or row[0] != s.digest}
-    moved.update(shard_of(i) for i in old_rows.keys() - by_id.keys())
+    moved = {shard_of(i) for ids in changes(layout, old_rows) for i in ids}
     out, sigs = [], {}
     for n, members in enumerate(layout.shards()):
         path = shard_path(n)
