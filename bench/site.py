@@ -23,7 +23,8 @@ from pathlib import Path
 from bench.corpus import generate
 from kexue_archive.archive import load_articles
 from kexue_archive.build import build
-from kexue_archive.render import look, render_site, unchanged
+from kexue_archive.render import render_site
+from kexue_archive.site_state import look, unchanged
 
 QUERIES = ["扩散模型", "熵", "外推", "LoRA 梯度", "模型 -扩散", "\\frac", "transformer", "概率 OR 梯度", "擴散", "title:漫谈"]
 

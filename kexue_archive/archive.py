@@ -18,6 +18,7 @@ place with ``os.replace``: a reader sees the old file or the new, never half.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -156,13 +157,15 @@ class Manifest:
     reader_version: int = 0
     dumps: Mapping[str, str] = field(default_factory=dict)
 
-    def to_yaml(self) -> bytes:
+    @functools.cached_property
+    def yaml(self) -> bytes:
+        """The manifest file's bytes (worked out once: a build needs them, and their digest, several times)."""
         data = {"format": FORMAT, "reader_version": self.reader_version, "dumps": dict(sorted(self.dumps.items()))}
         return to_yaml(data)
 
-    @property
+    @functools.cached_property
     def digest(self) -> str:
-        return digest(self.to_yaml())
+        return digest(self.yaml)
 
 
 def load_manifest(root: Path) -> Manifest:

@@ -29,7 +29,7 @@ from .sources import decode, survey
 from .state import STATE_PATH, Change, State, Update, article_json
 
 if TYPE_CHECKING:
-    from .render import SiteResult
+    from .site_state import SiteResult
 
 #: Present while a build runs (it names the site being rendered): a build that finds it sweeps temporary files.
 UNFINISHED = Path(".cache") / "unfinished"
@@ -115,15 +115,17 @@ def build(
         counts = state.counts()
         writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))
         writer.write(root / "report.txt", report(counts, problems).encode())
-        writer.write(root / "manifest.yaml", done.to_yaml())
+        writer.write(root / "manifest.yaml", done.yaml)
         rendered = None
         if site is not None:  # the site follows the archive; its own state file is written last
-            from .render import look, render_site, unchanged  # Jinja, Markdown and KaTeX only when a site is wanted
-            from .site_records import Records
+            from .site_state import look, unchanged  # Jinja, Markdown and the math only when pages are drawn
 
             seen = look(site)
             rendered = None if full else unchanged(seen, done.digest)
             if rendered is None:  # summaries of all records; whole records only for the pages drawn
+                from .render import render_site
+                from .site_records import Records
+
                 records = Records.from_rows(state.summaries(), state.articles)
                 rendered = render_site(site, records, problems, full=full,
                                        cache_dir=root / ".cache" / "math", key=done.digest, found=seen)

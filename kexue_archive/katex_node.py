@@ -218,3 +218,13 @@ def _line(obj: object) -> bytes:
     return json.dumps(obj, ensure_ascii=False).encode() + b"\n"
 
 
+def katex_assets() -> Iterator[tuple[str, bytes]]:
+    """(site path, bytes) of KaTeX's stylesheet and fonts.
+
+    Only the WOFF2 fonts are shipped: the stylesheet lists them first and every
+    browser the site targets reads WOFF2, so the WOFF/TTF copies would never load.
+    """
+    dist = katex_dist()
+    yield "assets/katex/katex.min.css", (dist / "katex.min.css").read_bytes()
+    for font in sorted((dist / "fonts").glob("*.woff2")):
+        yield f"assets/katex/fonts/{font.name}", font.read_bytes()

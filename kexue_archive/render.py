@@ -19,15 +19,11 @@ is simply redone by the next build.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -38,35 +34,19 @@ from . import site_fragments
 from .archive import Writer
 from .katex_node import Started, prestarted
 from .records import Article, Problem
-from .site_layout import Layout, year_path
-from .site_math import katex_assets, katex_version, render_math
+from .site_layout import SHARD, Layout, year_path
+from .site_math import render_math
 from .site_pages import Page, cards, page, quality_page
 from .site_plan import plan
 from .site_records import Records, part_row, parts, safe_summaries, sanitise
 from .site_search import fold_script
-from .site_shards import SHARD, plan_shards, write_shards
+from .site_shards import plan_shards, write_shards
+from .site_state import SITE_VERSION, STATE, TEMPLATES, Look, SiteResult, digest, look
 from .site_text import Rendered, excerpt_html, opening_html
 
-#: Bump when the renderer changes what it writes: every page is drawn again.
-SITE_VERSION = 3  # 2: month and year pages, search shards, record summaries in the state; 3: opening digests
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 #: The template of year pages, whose month sections are kept between builds.
 YEAR = "content_year.html"
-STATE = ".kexue-site.json"
 _SAFE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*(?:/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)*")
-
-
-@dataclass(frozen=True)
-class SiteResult:
-    """What a render did, for the build summary and the tests."""
-
-    pages: int
-    rendered: int
-    written: int
-    removed: int
-    math_errors: int
-    index_bytes: int
-    problems: tuple[Problem, ...]
 
 
 class _Environment(Environment):
@@ -116,69 +96,8 @@ def _resolved(folder: str) -> Path:
     return Path(folder).resolve()
 
 
-def static_assets() -> list[tuple[str, bytes]]:
-    """The site's own CSS and JS (package data), then KaTeX's."""
-    static = resources.files("kexue_archive") / "static"
-    own = [(f"assets/{f.name}", f.read_bytes()) for f in sorted(static.iterdir(), key=lambda f: f.name) if f.is_file()]
-    return own + list(katex_assets())
-
-
-def _digest(*parts: str | bytes) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part.encode() if isinstance(part, str) else part)
-        h.update(b"\0")
-    return h.hexdigest()
-
-
-def inputs_digest(templates: Path, assets: Sequence[tuple[str, bytes]]) -> str:
-    """What every page depends on: the program (any module, the KaTeX runner), templates, assets, KaTeX."""
-    parts: list[str | bytes] = [str(SITE_VERSION), katex_version()]
-    package = Path(__file__).resolve().parent
-    for path in sorted([*package.rglob("*.py"), *package.rglob("*.cjs")]):
-        parts += [path.relative_to(package).as_posix(), path.read_bytes()]
-    for path in sorted(templates.rglob("*.html")):
-        parts += [path.relative_to(templates).as_posix(), path.read_bytes()]
-    for name, data in assets:
-        parts += [name, data]
-    return _digest(*parts)
-
-
-@dataclass(frozen=True)
-class Look:
-    """The site as a build finds it, read once for :func:`unchanged` and :func:`render_site`:
-    its state file (any version), the files where pages go, and what every page depends on."""
-
-    site: Path
-    templates: Path
-    state: dict[str, Any]
-    files: set[str]
-    assets: list[tuple[str, bytes]]
-    base: str
-
-
-def look(site: Path, templates: Path = TEMPLATES) -> Look:
-    assets = static_assets()
-    return Look(site, templates, _read_state(site), _existing(site), assets, inputs_digest(templates, assets))
-
-
-def unchanged(found: Look, key: str) -> SiteResult | None:
-    """What the site holds when it was last rendered from the records ``key`` names
-    (the archive manifest's digest), with this program, templates and assets, and
-    every page is still there; else None. The build then need not even load the records."""
-    state = found.state if found.state.get("version") == SITE_VERSION else {}
-    if state.get("key") != _digest(found.base, key):
-        return None
-    pages, site = state.get("pages", {}), found.site
-    if not all(rel in found.files for rel in [*pages, "assets/fold.js"]):
-        return None
-    math_errors = sum(len(found) for found in state.get("math_problems", {}).values())
-    index_bytes = sum((site / rel).stat().st_size for rel in pages if SHARD.fullmatch(rel))
-    return SiteResult(sum(1 for rel in pages if not SHARD.fullmatch(rel)), 0, 0, 0, math_errors, index_bytes, ())
-
-
 def page_digest(base: str, page: Page) -> str:
-    return _digest(base, page.template, json.dumps(page.context, sort_keys=True, ensure_ascii=False))
+    return digest(base, page.template, json.dumps(page.context, sort_keys=True, ensure_ascii=False))
 
 
 def render_site(site: Path, articles: Sequence[Article] | Records, problems: Sequence[Problem] = (), *,
@@ -260,25 +179,12 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     rows = {s.id: [*s.row(), part_row(layout.parts.get(s.id))] for s in sorted(summaries, key=lambda s: s.id)}
     new_state = {"version": SITE_VERSION, "base": base, "pages": dict(sorted(sigs.items())), "fold": fold_key,
                  "articles": rows, "shards": shard_files, "math_problems": dict(sorted(known.items())),
-                 "key": _digest(base, key) if key else None}
+                 "key": digest(base, key) if key else None}
     writer.write(site / STATE, json.dumps(new_state, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode())
     return SiteResult(
         pages=sum(1 for rel in sigs if not SHARD.fullmatch(rel)), rendered=len(pages), written=writer.written, removed=removed,
         math_errors=len(math_problems), index_bytes=index_bytes, problems=(*unsafe, *math_problems),
     )
-
-
-def _existing(site: Path) -> set[str]:
-    """The files the site folder holds where pages go (a few directory scans, no stat per page)."""
-    found: set[str] = set()
-    for folder in ("", "articles", "page", "content", "series", "assets", "assets/search"):
-        try:
-            with os.scandir(site / folder) as entries:
-                prefix = f"{folder}/" if folder else ""
-                found.update(prefix + e.name for e in entries)  # folders too: no page path names one
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-    return found
 
 
 def draw(env: Environment, page: Page, math: Mapping[str, Sequence[Rendered]], sections: Mapping[str, Markup]) -> str:
@@ -319,17 +225,7 @@ def _fold_key() -> str:
     """
     from . import analysis  # the search module owns folding
 
-    return _digest(unicodedata.unidata_version, Path(analysis.__file__).read_bytes(), analysis.opencc_version())
-
-
-def _read_state(site: Path) -> dict[str, Any]:
-    try:
-        state = json.loads((site / STATE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(state, dict) or not isinstance(state.get("pages", {}), dict):
-        return {}
-    return state
+    return digest(unicodedata.unidata_version, Path(analysis.__file__).read_bytes(), analysis.opencc_version())
 
 
 #: What version 1 of the site wrote outside its page list (its single search file).

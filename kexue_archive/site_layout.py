@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -88,6 +89,10 @@ def shard_of(aid: str) -> int:
 
 def shard_path(n: int) -> str:
     return f"assets/search/{n:02d}.js"
+
+
+#: A search shard's path (:func:`shard_path`).
+SHARD = re.compile(r"assets/search/[0-9]{2}\.js")
 
 
 def in_date_order(items: Iterable[Summary]) -> list[Summary]:

@@ -2,15 +2,15 @@
 
 The renderer itself (KaTeX in one Node process per build, with its cache)
 is :mod:`kexue_archive.mathrender`; this module only asks it for the
-articles whose pages are drawn, and copies KaTeX's CSS and fonts into the site.
+articles whose pages are drawn (KaTeX's CSS and fonts: ``katex_node.katex_assets``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from . import katex_node, mathrender
+from . import mathrender
 from .katex_node import Started
 from .mathrender import RenderedMath
 from .records import Article, Problem
@@ -32,20 +32,3 @@ def render_math(
     rendered = mathrender.render_articles(list(articles), cache_dir=cache_dir, started=started, reuse=not full)
     failed = {a.id: mathrender.math_problems([a], rendered) for a in articles if not all(r.ok for r in rendered[a.id])}
     return dict(rendered), failed
-
-
-def katex_version() -> str:
-    """The installed KaTeX version: part of every page's digest."""
-    return katex_node.katex_version()
-
-
-def katex_assets() -> Iterator[tuple[str, bytes]]:
-    """(site path, bytes) of KaTeX's stylesheet and fonts.
-
-    Only the WOFF2 fonts are shipped: the stylesheet lists them first and every
-    browser the site targets reads WOFF2, so the WOFF/TTF copies would never load.
-    """
-    dist = katex_node.katex_dist()
-    yield "assets/katex/katex.min.css", (dist / "katex.min.css").read_bytes()
-    for font in sorted((dist / "fonts").glob("*.woff2")):
-        yield f"assets/katex/fonts/{font.name}", font.read_bytes()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +19,9 @@ from typing import Any
 
 from .archive import Writer
 from .records import Article
-from .site_layout import SHARDS, Layout, Summary, shard_of, shard_path, sign
+from .site_layout import SHARD, SHARDS, Layout, Summary, shard_of, shard_path, sign
 from .site_plan import changes
 from .site_search import item_line, shard_lines, shard_script
-
-#: A shard's path inside the site.
-SHARD = re.compile(r"assets/search/[0-9]{2}\.js")
 
 
 def file_digest(data: bytes) -> str:

@@ -12,10 +12,11 @@ import pytest
 
 from kexue_archive.archive import load_articles
 from kexue_archive.records import Article, Problem
-from kexue_archive.render import STATE, render_site, safe_target
+from kexue_archive.render import render_site, safe_target
 from kexue_archive.series import detect
 from kexue_archive.site_layout import NEWEST, month_of
 from kexue_archive.site_pages import date_order, plan
+from kexue_archive.site_state import STATE
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +153,7 @@ def test_safe_target_refuses_symlinked_escape(tmp_path: Path) -> None:
 def test_unchanged_only_when_records_program_and_pages_match(articles: list[Article], tmp_path: Path) -> None:
     import shutil
 
-    from kexue_archive.render import TEMPLATES, look, unchanged
+    from kexue_archive.site_state import TEMPLATES, look, unchanged
 
     def up_to_date(site: Path, key: str, templates: Path) -> bool:
         return unchanged(look(site, templates), key) is not None
@@ -208,7 +209,7 @@ def test_the_build_command_renders_the_site(tmp_path: Path) -> None:
 def test_no_template_reads_a_dict_method() -> None:
     """render._Environment looks ``x.key`` up as a key first on dicts (page contexts): a template
     calling a dict method by attribute (``x.items()``) would get a context value of that name."""
-    from kexue_archive.render import TEMPLATES
+    from kexue_archive.site_state import TEMPLATES
 
     methods = "|".join(name for name in dir(dict) if not name.startswith("_"))
     for template in sorted(TEMPLATES.glob("*.html")):

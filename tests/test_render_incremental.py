@@ -20,7 +20,8 @@ from support import ROOT
 from kexue_archive.archive import load_articles
 from kexue_archive.build import BuildResult, build
 from kexue_archive.records import Article
-from kexue_archive.render import STATE, render_site
+from kexue_archive.render import render_site
+from kexue_archive.site_state import STATE
 
 sys.path.insert(0, str(ROOT))  # bench/ is a folder of scripts at the repo root: the corpus generator
 from bench import corpus
