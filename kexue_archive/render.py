@@ -12,8 +12,9 @@ summaries alone. The records whose summaries changed name the pages whose
 signatures can change (:mod:`site_plan`); the rest keep theirs. A page whose
 signature is unchanged and whose file exists is not drawn again, and only the
 records of pages that are drawn are loaded; pages no longer planned are
-removed. A program, template or asset change draws everything. The state file is written last, so an interrupted render
-is simply redone by the next build.
+removed. A program, template or asset change draws everything. The state
+file (:mod:`site_state`) is written last, so an interrupted render is simply
+redone by the next build.
 """
 
 from __future__ import annotations
