@@ -45,8 +45,9 @@ class BuildResult:
     new_dumps: int
     sightings: int
     records: int
+    records_written: int  #: records new or changed in the archive: their files were written
     written: int
-    removed: int
+    removed: int  #: files removed: records that became another's alias
     change: Change
     problems: tuple[Problem, ...]
     new_problems: tuple[Problem, ...]
@@ -98,7 +99,7 @@ def build(
         for ledger in fresh:
             writer.write(store.ledger_path(root, ledger.sha256), store.to_yaml(ledger.to_dict()))
         articles = list(progress([a for a, _ in groups], "records", len(groups)))
-        digests = write_records(writer, root, articles, state.stored(a.id for a in articles))
+        digests, records_written = write_records(writer, root, articles, state.stored(a.id for a in articles))
         removed = sorted(old_ids - {a.id for a, _ in groups}) + ([] if trusted else stray_records(root, groups))
         for gone in removed:
             writer.remove(store.record_path(root, gone))
@@ -116,26 +117,31 @@ def build(
         writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))
         writer.write(root / "report.txt", report(counts, problems).encode())
         writer.write(root / "manifest.yaml", done.yaml)
-        rendered = None
-        if site is not None:  # the site follows the archive; its own state file is written last
-            from .site_state import look, unchanged  # Jinja, Markdown and the math only when pages are drawn
-
-            seen = look(site)
-            rendered = None if full else unchanged(seen, done.digest)
-            if rendered is None:  # summaries of all records; whole records only for the pages drawn
-                from .render import render_site
-                from .site_records import Records
-
-                records = Records.from_rows(state.summaries(), state.articles)
-                rendered = render_site(site, records, problems, full=full,
-                                       cache_dir=root / ".cache" / "math", key=done.digest, found=seen)
+        rendered = None if site is None else _render_site(site, root, state, problems, done.digest, full=full)
         (root / UNFINISHED).unlink()
     return BuildResult(
-        dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], written=writer.written,
-        removed=writer.removed, change=change, problems=tuple(problems),
+        dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], records_written=records_written,
+        written=writer.written, removed=writer.removed, change=change, problems=tuple(problems),
         new_problems=tuple(p for ledger in fresh for p in ledger.problems), seconds=time.perf_counter() - started,
         site=rendered,
     )
+
+
+def _render_site(site: Path, root: Path, state: State, problems: Sequence[Problem], key: str, *, full: bool) -> SiteResult:
+    """The site follows the archive (its own state file is written last). A site already made from
+    the records ``key`` names is only looked at: Jinja, Markdown and the math are imported only when
+    pages are drawn, and then only the records of those pages are loaded whole."""
+    from .site_state import look, unchanged
+
+    seen = look(site)
+    found = None if full else unchanged(seen, key)
+    if found is not None:
+        return found
+    from .render import render_site
+    from .site_records import Records
+
+    records = Records.from_rows(state.summaries(), state.articles)
+    return render_site(site, records, problems, full=full, cache_dir=root / ".cache" / "math", key=key, found=seen)
 
 
 @contextmanager
@@ -198,15 +204,16 @@ def read_dump(name: str, dump: Dump, data: bytes) -> Ledger:
 
 
 def write_records(writer: Writer, root: Path, articles: Sequence[Article],
-                  stored: dict[str, tuple[str, str]]) -> list[tuple[Article, str]]:
-    """Write each record whose bytes changed; return every (article, digest).
+                  stored: dict[str, tuple[str, str]]) -> tuple[list[tuple[Article, str]], int]:
+    """Write each record whose bytes changed; return every (article, digest), and how many
+    files were written (the records new or changed in the archive: a rebuilt state rewrites none).
 
     ``stored``: (digest, JSON) of the records as the state last saw them. A
     record whose JSON is unchanged keeps its file and digest without being
     dumped as YAML again (a new dump regroups hundreds of records by month
     and day, and most come out the same; YAML is the slow part).
     """
-    out = []
+    out, written = [], 0
     for article in articles:
         path = store.record_path(root, article.id)
         known = stored.get(article.id)
@@ -214,9 +221,9 @@ def write_records(writer: Writer, root: Path, articles: Sequence[Article],
             out.append((article, known[0]))
             continue
         data = store.to_yaml(store.article_dict(article))
-        writer.write(path, data, known[0] if known else None)
+        written += writer.write(path, data, known[0] if known else None)
         out.append((article, store.digest(data)))
-    return out
+    return out, written
 
 
 def stray_records(root: Path, groups: Sequence[tuple[Article, object]]) -> list[str]:

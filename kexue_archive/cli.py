@@ -121,8 +121,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def summary(r: BuildResult, root: Path) -> str:
     return (
         f"{r.records} records from {r.dumps} dumps ({r.new_dumps} new, {r.sightings} sightings, "
-        f"{r.merged} merged); {len(r.change.changed)} records new or changed, {len(r.change.removed)} gone; "
-        f"{r.written} files written, {r.removed} removed; "
+        f"{r.merged} merged); {r.records_written} records new or changed, {r.removed} gone; {r.written} files written; "
         f"{len(r.problems)} problems (see {root / 'report.txt'}); "
         + (f"site: {r.site.rendered}/{r.site.pages} pages drawn, {r.site.math_errors} formulas shown as TeX; " if r.site else "")
         + f"{r.seconds:.2f}s"
