@@ -47,7 +47,7 @@ class BuildResult:
     records: int
     records_written: int  #: records new or changed in the archive: their files were written
     written: int
-    removed: int  #: files removed: records that became another's alias
+    removed: int  #: record files removed: records that became another's alias (or strays no ledger explains)
     change: Change
     problems: tuple[Problem, ...]
     new_problems: tuple[Problem, ...]
