@@ -38,7 +38,7 @@ from .records import Article, Problem
 from .site_layout import SHARD, Layout, year_path
 from .site_math import render_math
 from .site_pages import Page, cards, page, quality_page
-from .site_plan import plan
+from .site_plan import changes, plan
 from .site_records import Records, part_row, parts, safe_summaries, sanitise
 from .site_search import fold_script
 from .site_shards import plan_shards, write_shards
@@ -135,9 +135,10 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
     summaries, unsafe_ids = safe_summaries(records.summaries)
     layout = Layout(summaries, parts(summaries, old_rows))
-    sigs, worked = plan(layout, old_rows, old_pages, existing)  # the pages a change touches, or all
+    change = changes(layout, old_rows)
+    sigs, worked = plan(layout, old_rows, old_pages, existing, change)  # the pages a change touches, or all
     todo = [p for p in worked if old_pages.get(p.path) != p.sig or p.path not in existing]
-    shard_sigs, shards = plan_shards(site, layout, state, existing)
+    shard_sigs, shards = plan_shards(site, layout, state, existing, change[0] | change[1])
     shown = {i: layout.by_id[i].opening for p in todo for i in cards(p)}
     openings = cache.load(shown)
     missing = sorted(set(shown) - set(openings))  # cards whose opening was not kept

@@ -38,14 +38,18 @@ from .site_records import row_part
 SHARE = 4
 
 
+Change = tuple[set[str], set[str]]
+
+
 def plan(layout: Layout, old_rows: Mapping[str, Sequence[Any]], old_sigs: Mapping[str, str],
-         existing: Collection[str]) -> tuple[dict[str, str], list[Spec]]:
+         existing: Collection[str], change: Change) -> tuple[dict[str, str], list[Spec]]:
     """Every page's signature, and the pages worked out this time (all of them, or those a change touches).
 
     ``old_rows`` and ``old_sigs`` are the last render's (its state file: summary rows and page
-    signatures), ``existing`` the files the site holds. A page not worked out has its last
-    signature and its file: the caller draws only pages worked out whose signature changed."""
-    only = touched(layout, old_rows)
+    signatures), ``existing`` the files the site holds, ``change`` what :func:`changes` found.
+    A page not worked out has its last signature and its file: the caller draws only pages
+    worked out whose signature changed."""
+    only = touched(layout, old_rows, change)
     if only is not None:
         worked = specs(layout, only)
         sigs = {p.path: p.sig for p in worked}
@@ -61,10 +65,10 @@ def plan(layout: Layout, old_rows: Mapping[str, Sequence[Any]], old_sigs: Mappin
     return {p.path: p.sig for p in worked}, worked
 
 
-def touched(layout: Layout, old_rows: Mapping[str, Sequence[Any]]) -> Only | None:
+def touched(layout: Layout, old_rows: Mapping[str, Sequence[Any]], change: Change) -> Only | None:
     """The pages whose signatures may differ from the last render's; None for all."""
     by_id = layout.by_id
-    changed, gone = changes(layout, old_rows)
+    changed, gone = change
     if (len(changed) + len(gone)) * SHARE > max(len(by_id), 1):
         return None
     olds = {i: Summary.from_row(i, old_rows[i]) for i in (changed & old_rows.keys()) | gone}
@@ -89,8 +93,9 @@ def touched(layout: Layout, old_rows: Mapping[str, Sequence[Any]]) -> Only | Non
     )
 
 
-def changes(layout: Layout, old_rows: Mapping[str, Sequence[Any]]) -> tuple[set[str], set[str]]:
-    """The records new or changed since the last render (their digests differ from its rows), and those gone."""
+def changes(layout: Layout, old_rows: Mapping[str, Sequence[Any]]) -> Change:
+    """The records new or changed since the last render (their digests differ from its rows), and those
+    gone: worked out once per render, for the page plan and the search shards."""
     changed = {i for i, s in layout.by_id.items() if (row := old_rows.get(i)) is None or row[0] != s.digest}
     return changed, set(old_rows.keys() - layout.by_id.keys())
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,6 @@ from typing import Any
 from .archive import Writer
 from .records import Article
 from .site_layout import SHARD, SHARDS, Layout, Summary, shard_of, shard_path, sign
-from .site_plan import changes
 from .site_search import item_line, shard_lines, shard_script
 
 
@@ -39,17 +38,19 @@ class Shard:
     fresh: frozenset[str]
 
 
-def plan_shards(site: Path, layout: Layout, state: Mapping[str, Any], existing: set[str]) -> tuple[dict[str, str], list[Shard]]:
-    """The search shards that changed. Lines of unchanged records are kept from the old
-    file, but only when it is the very file the last render wrote (its digest matches)."""
+def plan_shards(site: Path, layout: Layout, state: Mapping[str, Any], existing: set[str],
+                moved: Iterable[str]) -> tuple[dict[str, str], list[Shard]]:
+    """The search shards that changed (``moved``: the ids new, changed or gone since the last render).
+    Lines of unchanged records are kept from the old file, but only when it is the very file the
+    last render wrote (its digest matches)."""
     old_rows: Mapping[str, list[Any]] = state.get("articles", {})
     old_pages: Mapping[str, str] = state.get("pages", {})
     old_files: Mapping[str, str] = state.get("shards", {})
-    moved = {shard_of(i) for ids in changes(layout, old_rows) for i in ids}
+    touched = {shard_of(i) for i in moved}
     out, sigs = [], {}
     for n, members in enumerate(layout.shards()):
         path = shard_path(n)
-        if n not in moved and path in old_pages and path in existing:  # no member came, went or changed
+        if n not in touched and path in old_pages and path in existing:  # no member came, went or changed
             sigs[path] = old_pages[path]
             continue
         sig = sigs[path] = sign([(s.id, s.digest) for s in members])

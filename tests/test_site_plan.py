@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kexue_archive.series import parse
 from kexue_archive.site_layout import Layout, Summary, in_date_order, paths, specs
-from kexue_archive.site_plan import _order, plan, touched
+from kexue_archive.site_plan import _order, changes, plan, touched
 from kexue_archive.site_records import part_row
 
 TITLES = ["生成扩散模型漫谈(一):DDPM", "生成扩散模型漫谈(二):DDIM", "生成扩散模型漫谈(三)", "生成扩散模型漫谈（十）：新名字",
@@ -56,7 +56,7 @@ def test_a_plan_from_the_last_render_equals_a_full_plan(old: list[Row], new: lis
     _, old_rows, old_sigs = rendered(before)
     layout, _, full = rendered(after)
     assert sorted(paths(layout)) == sorted(full)  # the cheap listing names every page, once
-    sigs, worked = plan(layout, old_rows, old_sigs, set(old_sigs))
+    sigs, worked = plan(layout, old_rows, old_sigs, set(old_sigs), changes(layout, old_rows))
     assert sigs == full
     redo = {path for path, sig in full.items() if old_sigs.get(path) != sig}
     assert redo <= {p.path for p in worked}
@@ -69,10 +69,10 @@ def test_a_small_change_works_out_few_pages() -> None:
     new = Summary("ffffffffffff", "dnew", "新文章", "2023-05-06", 1, (), ())
     _, old_rows, old_sigs = rendered(year)
     layout, _, full = rendered([*year, new])
-    only = touched(layout, old_rows)
+    only = touched(layout, old_rows, changes(layout, old_rows))
     assert only is not None and only.articles == {"ffffffffffff", *(s.id for s in layout.neighbours("ffffffffffff") if s)}
     assert only.months == {"2023-05"} and only.years == {"2023"}
-    sigs, worked = plan(layout, old_rows, old_sigs, set(old_sigs))
+    sigs, worked = plan(layout, old_rows, old_sigs, set(old_sigs), changes(layout, old_rows))
     assert sigs == full and len(worked) < 15
 
 
@@ -80,9 +80,9 @@ def test_a_missing_page_file_means_a_full_plan() -> None:
     year = [Summary(f"{n:012x}", f"d{n}", f"文章{n}", f"2023-01-{n % 28 + 1:02d}", n, (), ()) for n in range(40)]
     _, old_rows, old_sigs = rendered(year)
     layout, _, full = rendered(year)
-    assert plan(layout, old_rows, old_sigs, set(old_sigs))[1] == specs(layout, touched(layout, old_rows))
+    assert plan(layout, old_rows, old_sigs, set(old_sigs), changes(layout, old_rows))[1] == specs(layout, touched(layout, old_rows, changes(layout, old_rows)))
     gone = set(old_sigs) - {"articles/000000000007.html"}
-    assert len(plan(layout, old_rows, old_sigs, gone)[1]) == len(full)
+    assert len(plan(layout, old_rows, old_sigs, gone, changes(layout, old_rows))[1]) == len(full)
 
 
 @given(st.lists(RECORD, max_size=20))
