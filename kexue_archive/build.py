@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TypeVar
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar
 from . import archive as store
 from . import index
 from .archive import Ledger, Writer
+from .katex_node import Started, prestarted
 from .lock import locked
 from .merge import MERGE_VERSION, conflicts, merge_groups
 from .readers import read_text
@@ -78,7 +79,7 @@ def build(
     """Bring the archive in ``root`` up to date with the dumps in ``seeds``, then the site in ``site``."""
     started = time.perf_counter()
     progress = progress or quietly
-    with locked(root), State(root / STATE_PATH) as state, fewer_collections():
+    with locked(root), State(root / STATE_PATH) as state, fewer_collections(), ExitStack() as later:
         _begin(root, site)
         manifest = store.load_manifest(root)
         reread = full or manifest.reader_version != READER_VERSION  # readers changed: read every dump again
@@ -88,6 +89,8 @@ def build(
         archived = state.dumps() if trusted else ({} if reread else dict(manifest.dumps))
         found = _unique(survey(seeds, state.known_hash, state.record_hash))
         todo = [(p, d) for p, d in found if d.sha256 not in archived]
+        # New dumps mean pages to draw: Node loads KaTeX (~0.15 s) while they are read and indexed
+        katex = later.enter_context(prestarted()) if site is not None and todo else None
         fresh = [read_dump(_name(manifest, d), d, p.read_bytes()) for p, d in progress(todo, "reading", len(todo))]
         done_now = {ledger.sha256 for ledger in fresh}
         incoming = fresh + ([] if trusted else store.load_ledgers(root, set(manifest.dumps) - done_now))
@@ -111,13 +114,14 @@ def build(
             groups=groups, digests=digests, removed=removed,
             meta={"manifest": done.digest, "merge": str(MERGE_VERSION)},
         ))
-        index.update(root, state.digests(), state.articles, full=full)
+        indexed = later.enter_context(index.updating(root, state.digests(), state.articles, full=full))  # beside the site
         problems = sorted(state.problems() + conflicts(state.conflicted()), key=_problem_order)
         counts = state.counts()
         writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))
         writer.write(root / "report.txt", report(counts, problems).encode())
         writer.write(root / "manifest.yaml", done.yaml)
-        rendered = None if site is None else _render_site(site, root, state, problems, done.digest, full=full)
+        rendered = None if site is None else _render_site(site, root, state, problems, done.digest, full=full, katex=katex)
+        indexed()
         (root / UNFINISHED).unlink()
     return BuildResult(
         dumps=counts[0], new_dumps=len(fresh), sightings=counts[2], records=counts[3], records_written=records_written,
@@ -127,7 +131,8 @@ def build(
     )
 
 
-def _render_site(site: Path, root: Path, state: State, problems: Sequence[Problem], key: str, *, full: bool) -> SiteResult:
+def _render_site(site: Path, root: Path, state: State, problems: Sequence[Problem], key: str, *, full: bool,
+                 katex: Started | None) -> SiteResult:
     """The site follows the archive (its own state file is written last). A site already made from
     the records ``key`` names is only looked at: Jinja, Markdown and the math are imported only when
     pages are drawn, and then only the records of those pages are loaded whole."""
@@ -141,7 +146,8 @@ def _render_site(site: Path, root: Path, state: State, problems: Sequence[Proble
     from .site_records import Records
 
     records = Records.from_rows(state.summaries(), state.articles)
-    return render_site(site, records, problems, full=full, cache_dir=root / ".cache" / "math", key=key, found=seen)
+    return render_site(site, records, problems, full=full, cache_dir=root / ".cache" / "math", key=key, found=seen,
+                       katex=katex)
 
 
 @contextmanager

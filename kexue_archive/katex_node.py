@@ -90,7 +90,9 @@ def node() -> str:
 
 
 class Started:
-    """A Node process running the KaTeX script, its answers read into a queue as they come."""
+    """A Node process running the KaTeX script; its answers are read into a queue as they come
+    once :meth:`answers` is first called (until then this process has no thread of its own,
+    so a build may still fork while Node loads)."""
 
     def __init__(self, command: list[str]) -> None:
         self.command = command
@@ -98,8 +100,14 @@ class Started:
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors)
         assert self.proc.stdin is not None and self.proc.stdout is not None  # both were asked for
         self.stdin: IO[bytes] = self.proc.stdin
-        self.lines: queue.Queue[bytes] = queue.Queue()
-        threading.Thread(target=_drain, args=(self.proc.stdout, self.lines), daemon=True).start()
+        self._lines: queue.Queue[bytes] | None = None
+
+    def answers(self) -> queue.Queue[bytes]:
+        """Node's output lines, read by a thread started on the first call (b"" once Node is gone)."""
+        if self._lines is None:
+            self._lines = queue.Queue()
+            threading.Thread(target=_drain, args=(self.proc.stdout, self._lines), daemon=True).start()
+        return self._lines
 
     def close(self) -> None:
         self.proc.kill()
@@ -150,7 +158,7 @@ class KatexProcess:
         started, self.started = self.started or Started(self.command), None
         try:
             threading.Thread(target=_feed, args=(started.stdin, requests), daemon=True).start()
-            return self._answers(requests, started.lines, started.errors)
+            return self._answers(requests, started.answers(), started.errors)
         finally:
             started.close()
 

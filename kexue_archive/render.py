@@ -103,14 +103,16 @@ def page_digest(base: str, page: Page) -> str:
 
 def render_site(site: Path, articles: Sequence[Article] | Records, problems: Sequence[Problem] = (), *,
                 templates: Path = TEMPLATES, full: bool = False, cache_dir: Path | None = None,
-                key: str | None = None, found: Look | None = None) -> SiteResult:
+                key: str | None = None, found: Look | None = None, katex: Started | None = None) -> SiteResult:
     """Bring the site in ``site`` up to date with the records; returns what it did.
 
     ``articles`` is every record, or (from the build) :class:`Records`: summaries plus a
     loader, so that only the records whose pages are drawn are decoded.
     ``cache_dir`` keeps rendered math between builds (the archive's ``.cache/math``);
     ``key`` names the records (the archive manifest's digest) for :func:`unchanged`;
-    ``found``, the site as :func:`look` found it just before (else it is looked at here).
+    ``found``, the site as :func:`look` found it just before (else it is looked at here);
+    ``katex``, Node already loading KaTeX for this render (the caller stops it), else a
+    rebuild starts its own here.
     """
     records = articles if isinstance(articles, Records) else Records.of(articles)
     found = found or look(site, templates)
@@ -118,7 +120,8 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
         raise ValueError(f"a look at {found.site} with {found.templates} given for {site} with {templates}")
     # A rebuild starts Node now: KaTeX loads (~0.15 s) while the pages are planned, not after
     pieces = cache_dir.parent / site_fragments.FRAGMENTS if cache_dir is not None else None  # beside the math cache
-    with prestarted() if found.state else nullcontext() as katex, site_fragments.kept(pieces, found.base, clear=full) as cache:
+    starting = nullcontext(katex) if katex is not None or not found.state else prestarted()
+    with starting as katex, site_fragments.kept(pieces, found.base, clear=full) as cache:
         return _render(site, records, problems, templates, full, cache_dir, key, found, katex, cache)
 
 

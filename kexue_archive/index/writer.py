@@ -185,29 +185,40 @@ def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
         if not writer.is_closed:
             writer.cancel()
         if child is not None:
-            _stop(child[0])
+            stop(child[0])
         raise
 
 
 def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
     """Start a child writing ``docs`` as one segment; (its pid, the pipe its segment will come through)."""
-    parent = os.getpid()
     read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(write_end)
-        return pid, read_end
-    status = 1
-    try:  # the child: never returns, never runs the parent's exit handlers
+
+    def work() -> None:
         os.close(read_end)
-        _die_with(parent)
-        random.seed()  # Whoosh names segments with `random`: not the same names as the parent's
         writer = FastSegmentWriter(ix, _lk=False)  # the parent holds the index's lock
         for doc in docs:
             writer.add_document(**doc)
         segment = writer._finalize_segment()  # its temporary folder is the parent's too: left for the parent to remove
         with os.fdopen(write_end, "wb") as out:
             out.write(pickle.dumps(segment))
+
+    pid = forked(work)
+    os.close(write_end)
+    return pid, read_end
+
+
+def forked(work: Callable[[], object]) -> int:
+    """The pid of a forked child running ``work``, which exits 0 when ``work`` returns and 1
+    when it raises (silently: the parent does that work again itself, and reports)."""
+    parent = os.getpid()
+    pid = os.fork()
+    if pid:
+        return pid
+    status = 1
+    try:  # the child: never returns, never runs the parent's exit handlers
+        _die_with(parent)
+        random.seed()  # Whoosh names segments with `random`: not the same names as the parent's
+        work()
         status = 0
     finally:
         os._exit(status)
@@ -226,7 +237,7 @@ def _die_with(parent: int) -> None:
         os._exit(1)  # the parent died before the line above took effect
 
 
-def _stop(pid: int) -> None:
+def stop(pid: int) -> None:
     """Kill and reap a child that may be gone already."""
     with contextlib.suppress(ProcessLookupError, ChildProcessError):
         os.kill(pid, signal.SIGKILL)
