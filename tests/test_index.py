@@ -9,6 +9,7 @@ import random
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from search_truth import FIELDS, field_text, fold, matching, quoted, sample_queries
@@ -16,6 +17,7 @@ from search_truth import FIELDS, field_text, fold, matching, quoted, sample_quer
 from kexue_archive import index
 from kexue_archive.archive import load_articles
 from kexue_archive.errors import UserError
+from kexue_archive.index import writer
 from kexue_archive.query import QueryError
 from kexue_archive.records import Article
 
@@ -193,6 +195,87 @@ def test_updates_touch_only_what_changed(seeds_index: tuple[Path, list[Article]]
     assert gone.id not in ids(root, "的 OR a OR 1")
     old_title = articles[0].title or ""
     assert renamed.id not in ids(root, quoted(old_title), field="title")
+
+
+def _inputs(articles: list[Article]) -> tuple[dict[str, str], Any]:
+    """What a build gives ``index.updating``: a digest per id, and a loader."""
+    by_id = {a.id: a for a in articles}
+    return {i: index._digest(index._document(a)) for i, a in by_id.items()}, lambda wanted: [by_id[i] for i in wanted]
+
+
+@pytest.fixture
+def beside(seeds_index: tuple[Path, list[Article]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """Two copies of the seeds' index ("here", "beside"), an edit of its records, and the pids
+    of the children ``index.updating`` forks."""
+    for name in ("here", "beside"):
+        shutil.copytree(seeds_index[0], tmp_path / name)
+    articles = seeds_index[1]
+    edited = [_edited(articles[0], title="全新的标题Zymurgy"), _edited(articles[2], id="newnewnew001", title="另一篇Quux文章"),
+              *articles[2:]]  # articles[1] is gone
+    children: list[int] = []
+    real = writer.forked
+    monkeypatch.setattr(writer, "forked", lambda work: children.append(real(work)) or children[-1])
+    return {"here": tmp_path / "here", "beside": tmp_path / "beside", "edited": edited, "children": children,
+            "gone": articles[1].id}
+
+
+def _same_answers(one: Path, other: Path, articles: list[Article]) -> None:
+    queries = [q for qs in sample_queries(articles, seed=7, per_kind=4).values() for q in qs]
+    assert len(queries) > 10
+    for q in [*queries, "zymurgy", "quux", "的 OR a OR 1"]:
+        assert ids(one, q) == ids(other, q), q
+    digests = [json.loads((root / "index" / "digests.json").read_text())["digests"] for root in (one, other)]
+    assert digests[0] == digests[1]
+
+
+def test_an_update_written_beside_is_the_one_written_here(beside: dict[str, Any]) -> None:
+    """index.updating: a forked child writes the update while the caller goes on; the
+    result and the index are those of index.update."""
+    expected = index.index_articles(beside["here"], beside["edited"])
+    with index.updating(beside["beside"], *_inputs(beside["edited"])) as wait:
+        assert len(beside["children"]) == 1  # written by a child
+        result = wait()
+    assert result == expected == index.IndexResult(added=1, updated=1, removed=1, rebuilt=False)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(beside["children"][0], os.WNOHANG)  # reaped
+    _same_answers(beside["beside"], beside["here"], beside["edited"])
+    assert beside["gone"] not in ids(beside["beside"], "的 OR a OR 1")
+
+
+def test_an_update_a_child_failed_is_done_here(beside: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    parent = os.getpid()
+    real = index._apply
+
+    def fails_in_a_child(*args: Any) -> index.IndexResult:
+        if os.getpid() != parent:
+            raise OSError(28, "No space left on device")
+        return real(*args)
+
+    monkeypatch.setattr(index, "_apply", fails_in_a_child)
+    index.index_articles(beside["here"], beside["edited"])
+    with index.updating(beside["beside"], *_inputs(beside["edited"])) as wait:
+        result = wait()
+    assert len(beside["children"]) == 1
+    assert result == index.IndexResult(added=1, updated=1, removed=1, rebuilt=False)
+    _same_answers(beside["beside"], beside["here"], beside["edited"])
+
+
+def test_leaving_early_stops_the_child_and_the_next_update_completes(beside: dict[str, Any]) -> None:
+    """A build that fails while its index is written beside it stops the child (none is left
+    behind); the index is as it was or as the child committed it, and the next update completes it."""
+    with pytest.raises(RuntimeError), index.updating(beside["beside"], *_inputs(beside["edited"])):
+        raise RuntimeError("the render failed")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(beside["children"][0], os.WNOHANG)  # stopped and reaped
+    index.index_articles(beside["here"], beside["edited"])
+    assert not index.index_articles(beside["beside"], beside["edited"]).rebuilt
+    _same_answers(beside["beside"], beside["here"], beside["edited"])
+
+
+def test_nothing_to_update_forks_nothing(beside: dict[str, Any], seeds_index: tuple[Path, list[Article]]) -> None:
+    with index.updating(beside["beside"], *_inputs(seeds_index[1])) as wait:
+        assert wait() == index.IndexResult(0, 0, 0, rebuilt=False)
+    assert beside["children"] == []
 
 
 def test_a_stale_or_broken_index_is_reported_then_rebuilt(seeds_index: tuple[Path, list[Article]], tmp_path: Path) -> None:

@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from search_truth import sample_queries
 from support import ROOT
 
+from kexue_archive import build as build_module
+from kexue_archive import index, katex_node
 from kexue_archive.archive import load_articles
 from kexue_archive.build import BuildResult, build
 from kexue_archive.records import Article
@@ -53,14 +56,21 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> list[Article]:
 
 
 def step(base: Path, name: str) -> BuildResult:
-    """Build the archive and its site, then check the site against a fresh full render."""
+    """Build the archive and its site, then check the site against a fresh full render, and
+    the index (updated beside the render) against one built afresh."""
     result = build(base / "seeds", base / "archive", site=base / "site")
+    articles = load_articles(base / "archive")
     fresh = base / f"fresh-{name}"
-    render_site(fresh, load_articles(base / "archive"), result.problems, full=True,
-                cache_dir=base / "archive" / ".cache" / "math")
+    render_site(fresh, articles, result.problems, full=True, cache_dir=base / "archive" / ".cache" / "math")
     incremental, full = tree(base / "site"), tree(fresh)
     assert sorted(incremental) == sorted(full), name
     assert [p for p in full if incremental[p] != full[p]] == [], name
+    afresh = base / f"fresh-{name}-archive"
+    index.index_articles(afresh, articles, full=True)
+    queries = [q for qs in sample_queries(articles, seed=len(name), per_kind=3).values() for q in qs]
+    for q in [*queries, "的 OR a OR 1"]:
+        found = [[(h.id, h.title) for h in index.search(root, q, limit=10**6).hits] for root in (base / "archive", afresh)]
+        assert found[0] == found[1], (name, q)
     return result
 
 
@@ -284,3 +294,25 @@ def test_a_recrawl_that_changes_only_reader_counts_draws_no_card_opening_again(
     fresh = tmp_path / "fresh"
     render_site(fresh, recrawled)
     assert tree(site) == tree(fresh)
+
+
+def test_a_rebuild_with_new_dumps_starts_node_once_before_reading_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Node loads KaTeX (~0.15 s) while the new dumps are read and indexed, and the render
+    takes that process over; a build with nothing new starts none."""
+    corpus.generate(60, tmp_path / "seeds", seed=9)
+    build(tmp_path / "seeds", tmp_path / "archive", site=tmp_path / "site")
+    events: list[str] = []
+    real_start, real_read = katex_node.Started.__init__, build_module.read_dump
+
+    def start(self: katex_node.Started, command: list[str]) -> None:
+        events.append("node")
+        real_start(self, command)
+
+    monkeypatch.setattr(katex_node.Started, "__init__", start)
+    monkeypatch.setattr(build_module, "read_dump", lambda *a: events.append("read") or real_read(*a))
+    nothing = build(tmp_path / "seeds", tmp_path / "archive", site=tmp_path / "site")
+    assert events == [] and nothing.site is not None and nothing.site.rendered == 0
+    corpus.add_dump(tmp_path / "seeds", 5)
+    added = build(tmp_path / "seeds", tmp_path / "archive", site=tmp_path / "site")
+    assert added.site is not None and added.site.rendered >= 5
+    assert events == ["node", "read"]
