@@ -2,7 +2,8 @@
 
     survey seeds/ -> read dumps not yet archived -> regroup only the articles
     they touch -> write ledgers and changed records -> commit the state ->
-    aliases, report, manifest
+    update the index (in a forked child, beside the next steps) -> aliases,
+    report, manifest -> the site (Node, started with the build, renders its math)
 
 A build killed at any point leaves every file whole (atomic writes) and the
 state at the previous build, so the next build simply does the work again.

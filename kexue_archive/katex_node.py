@@ -6,8 +6,9 @@ owns the process: finding KaTeX (``npm ci`` puts it in the project's
 reading its answers, timeouts, and a fresh process after a hang or crash.
 
 Node with KaTeX loaded takes ~0.15 s to be ready: :func:`prestarted` starts
-it before it is needed (the site starts it before planning its pages, which
-takes longer), and the first :meth:`KatexProcess.render` takes it over.
+it before it is needed (a build with new dumps as it begins, before reading
+them; a site rebuild otherwise before planning its pages), and the first
+:meth:`KatexProcess.render` takes it over.
 """
 
 from __future__ import annotations
