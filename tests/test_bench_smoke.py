@@ -16,7 +16,8 @@ N = 1000
 #: Rows that every run must fill with a number, whatever else has landed.
 ALWAYS_MEASURED = (
     "records (dumps)", "full build: `kexue-archive build` (median)", "peak RSS (largest process)",
-    "no-op rebuild", "+20-article rebuild (one new dump)", "stage: parse+merge", "FTS5 (trigram) indexing",
+    "no-op rebuild", "+20-article rebuild (one new dump)", "stage: parse+merge", "stage: index", "stage: math",
+    "stage: render", "indexing rate", "FTS5 (trigram) indexing",
     "size: archive (records, ledgers, report)",
 )
 
