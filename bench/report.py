@@ -103,6 +103,7 @@ ROWS: list[tuple[str, Callable[[Metrics], str]]] = [
     ("no-op rebuild CPU time", lambda m: _s(m.get("noop_cpu_s"))),
     ("+20-article rebuild (one new dump)", lambda m: _s(m.get("add20_s"))),
     ("+20-article rebuild CPU time", lambda m: _s(m.get("add20_cpu_s"))),
+    ("  of which start-up and imports (`python -c 'import …'` beside each, median)", lambda m: _s(m.get("add20_imports_s"))),
     ("Hugo full build", _hugo("hugo_full_s", _s)),
     ("Hugo full build CPU time", _hugo("hugo_full_cpu_s", _s)),
     ("Hugo peak RSS", _hugo("hugo_peak_mb", _mb)),

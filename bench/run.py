@@ -100,11 +100,20 @@ def index_stage(m: Metrics, base: Path, work: Path, log: Callable[[str], None]) 
     log(f"index (not made by the build): {proc.seconds:.2f} s")
 
 
+#: What a +20 rebuild imports (the build, the readers of a text dump, the index writer, the site's
+#: renderer): timed on their own beside each rebuild, the part of it no archive size changes.
+#: (Whoosh as the index loads it: ``opening.load_whoosh`` leaves out imports it never uses.)
+REBUILD_IMPORTS = ("import kexue_archive.cli, kexue_archive.build, kexue_archive.readers.text_listing, "
+                   "kexue_archive.render, opencc; from kexue_archive.index.opening import load_whoosh; "
+                   "load_whoosh(); import kexue_archive.index.writer")
+
+
 def rebuilds(m: Metrics, seeds: Path, base: Path, repeat: int, key: str, add: bool, log: Callable[[str], None]) -> None:
-    seconds, cpu = [], []
+    seconds, cpu, imports = [], [], []
     for r in range(repeat):
         if add:
             corpus.add_dump(seeds, count=20)
+            imports.append(run([sys.executable, "-c", REBUILD_IMPORTS]).seconds)
         try:
             proc, result = _child("build", seeds, base / "archive", base / "site", base / "rebuild.json")
         except RuntimeError as exc:  # a broken build is a result to report, not a reason to lose the run
@@ -117,6 +126,8 @@ def rebuilds(m: Metrics, seeds: Path, base: Path, repeat: int, key: str, add: bo
         log(f"{key} {r + 1}/{repeat}: {proc.seconds:.2f} s ({did})")
     m[key] = median(seconds)
     m[key.replace("_s", "_cpu_s")] = median(cpu)
+    if imports:
+        m[key.replace("_s", "_imports_s")] = median(imports)
 
 
 def search(m: Metrics, base: Path, work: Path, queries: list[str], repeat: int) -> None:

@@ -18,6 +18,7 @@ ALWAYS_MEASURED = (
     "records (dumps)", "full build: `kexue-archive build` (median)", "peak RSS (largest process)",
     "no-op rebuild", "+20-article rebuild (one new dump)", "stage: parse+merge", "stage: index", "stage: math",
     "stage: render", "indexing rate", "FTS5 (trigram) indexing",
+    "of which start-up and imports (`python -c 'import …'` beside each, median)",
     "size: archive (records, ledgers, report)",
 )
 
