@@ -7,8 +7,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import random
+import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -65,13 +68,17 @@ def step(base: Path, name: str) -> BuildResult:
     incremental, full = tree(base / "site"), tree(fresh)
     assert sorted(incremental) == sorted(full), name
     assert [p for p in full if incremental[p] != full[p]] == [], name
-    afresh = base / f"fresh-{name}-archive"
-    index.index_articles(afresh, articles, full=True)
-    queries = [q for qs in sample_queries(articles, seed=len(name), per_kind=3).values() for q in qs]
-    for q in [*queries, "的 OR a OR 1"]:
-        found = [[(h.id, h.title) for h in index.search(root, q, limit=10**6).hits] for root in (base / "archive", afresh)]
-        assert found[0] == found[1], (name, q)
+    index_like_a_fresh_one(base / "archive", articles, base / f"fresh-{name}-archive")
     return result
+
+
+def index_like_a_fresh_one(root: Path, articles: list[Article], afresh: Path) -> None:
+    """The index in ``root`` answers sampled queries exactly as one built afresh from ``articles``."""
+    index.index_articles(afresh, articles, full=True)
+    queries = [q for qs in sample_queries(articles, seed=len(articles), per_kind=3).values() for q in qs]
+    for q in [*queries, "的 OR a OR 1"]:
+        found = [[(h.id, h.title) for h in index.search(where, q, limit=10**6).hits] for where in (root, afresh)]
+        assert found[0] == found[1], q
 
 
 def test_every_step_matches_a_full_render(project: Path) -> None:
@@ -316,3 +323,57 @@ def test_a_rebuild_with_new_dumps_starts_node_once_before_reading_them(tmp_path:
     added = build(tmp_path / "seeds", tmp_path / "archive", site=tmp_path / "site")
     assert added.site is not None and added.site.rendered >= 5
     assert events == ["node", "read"]
+
+
+def _forks_of(pid: int) -> list[int]:
+    """The children of ``pid`` running its own program (its forks; Node, which it also starts, is not)."""
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and (stat.parent / "cmdline").read_bytes() == own:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux) to find the build's child")
+def test_a_build_killed_while_its_index_is_written_beside_leaves_no_writer_and_the_next_build_completes(
+        tmp_path: Path) -> None:
+    """kill -9 a real build the moment its forked index writer exists: the kernel stops the
+    writer with it (nothing goes on writing the index, nor holds its files), and the next build
+    brings archive, site and index to what they would be after one clean build."""
+    seeds, root, site = tmp_path / "seeds", tmp_path / "archive", tmp_path / "site"
+    corpus.generate(150, seeds, seed=11)
+    build(seeds, root, site=site)
+    indexed_before = json.loads((root / "index" / "digests.json").read_text())["digests"]
+    corpus.add_dump(seeds, 1000)  # enough documents that the writer cannot be done when the build is killed
+    script = "import sys; from pathlib import Path; from kexue_archive.build import build; build(*map(Path, sys.argv[1:3]), site=Path(sys.argv[3]))"
+    proc = subprocess.Popen([sys.executable, "-c", script, str(seeds), str(root), str(site)], cwd=ROOT)
+    writer, deadline = None, time.monotonic() + 60
+    while writer is None and proc.poll() is None and time.monotonic() < deadline:
+        seen = _forks_of(proc.pid)
+        time.sleep(0.02)  # a fork that is about to run another program (Node) has done so by now
+        writer = next((pid for pid in seen if pid in _forks_of(proc.pid)), None)
+    proc.kill()
+    proc.wait()
+    assert writer is not None, "the build ended without forking its index writer"
+    deadline = time.monotonic() + 5
+    while _alive(writer) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(writer), "the index writer outlived the build it was forked by"
+    assert json.loads((root / "index" / "digests.json").read_text())["digests"] == indexed_before  # it was stopped
+    again = build(seeds, root, site=site)
+    articles = load_articles(root)
+    index_like_a_fresh_one(root, articles, tmp_path / "afresh")
+    render_site(tmp_path / "fresh-site", articles, again.problems, full=True, cache_dir=root / ".cache" / "math")
+    assert tree(site) == tree(tmp_path / "fresh-site")
