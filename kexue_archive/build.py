@@ -115,13 +115,13 @@ def build(
             groups=groups, digests=digests, removed=removed,
             meta={"manifest": done.digest, "merge": str(MERGE_VERSION)},
         ))
-        indexed = later.enter_context(index.updating(root, state.digests(), state.articles, full=full))  # beside the site
+        indexed = later.enter_context(index.updating(root, state.digests(), state.articles, full=full, progress=progress))
         problems = sorted(state.problems() + conflicts(state.conflicted()), key=_problem_order)
         counts = state.counts()
         writer.write(root / "aliases.yaml", store.to_yaml(state.aliases()))
         writer.write(root / "report.txt", report(counts, problems).encode())
         writer.write(root / "manifest.yaml", done.yaml)
-        rendered = None if site is None else _render_site(site, root, state, problems, done.digest, full=full, katex=katex)
+        rendered = None if site is None else _render_site(site, root, state, problems, done.digest, full, katex, progress)
         indexed()
         (root / UNFINISHED).unlink()
     return BuildResult(
@@ -132,8 +132,8 @@ def build(
     )
 
 
-def _render_site(site: Path, root: Path, state: State, problems: Sequence[Problem], key: str, *, full: bool,
-                 katex: Started | None) -> SiteResult:
+def _render_site(site: Path, root: Path, state: State, problems: Sequence[Problem], key: str, full: bool,
+                 katex: Started | None, progress: Progress) -> SiteResult:
     """The site follows the archive (its own state file is written last). A site already made from
     the records ``key`` names is only looked at: Jinja, Markdown and the math are imported only when
     pages are drawn, and then only the records of those pages are loaded whole."""
@@ -148,7 +148,7 @@ def _render_site(site: Path, root: Path, state: State, problems: Sequence[Proble
 
     records = Records.from_rows(state.summaries(), state.articles)
     return render_site(site, records, problems, full=full, cache_dir=root / ".cache" / "math", key=key, found=seen,
-                       katex=katex)
+                       katex=katex, progress=progress)
 
 
 def _katex_ahead() -> AbstractContextManager[Started | None]:

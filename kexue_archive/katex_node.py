@@ -23,9 +23,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from .build import Progress
 
 JS = Path(__file__).with_name("js") / "render_math.cjs"
 
@@ -145,25 +148,30 @@ class KatexProcess:
         self.processes = 0  # how many Node processes the last render() needed
         self.started = started if started is not None and started.command == command else None
 
-    def render(self, requests: Sequence[Request]) -> list[Answer]:
-        """Answers for ``requests``; a formula that hangs or kills Node fails, and a new Node goes on."""
+    def render(self, requests: Sequence[Request], progress: Progress | None = None) -> list[Answer]:
+        """Answers for ``requests``; a formula that hangs or kills Node fails, and a new Node goes on.
+        ``progress`` is ticked once per answer."""
         out: list[Answer] = []
         self.processes = 0
+        ticks = iter(progress(range(len(requests)), "math", len(requests)) if progress else ())
         while len(out) < len(requests):
-            out += self._run(requests[len(out) :])
+            out += self._run(requests[len(out) :], ticks)
+        for _ in ticks:  # (none left: ends the display)
+            pass
         return out
 
-    def _run(self, requests: Sequence[Request]) -> list[Answer]:
+    def _run(self, requests: Sequence[Request], ticks: Iterator[int]) -> list[Answer]:
         """Answers for a prefix of ``requests``: all of them, unless Node hangs or dies on one."""
         self.processes += 1
         started, self.started = self.started or Started(self.command), None
         try:
             threading.Thread(target=_feed, args=(started.stdin, requests), daemon=True).start()
-            return self._answers(requests, started.answers(), started.errors)
+            return self._answers(requests, started.answers(), started.errors, ticks)
         finally:
             started.close()
 
-    def _answers(self, requests: Sequence[Request], lines: queue.Queue[bytes], errors: IO[bytes]) -> list[Answer]:
+    def _answers(self, requests: Sequence[Request], lines: queue.Queue[bytes], errors: IO[bytes],
+                 ticks: Iterator[int]) -> list[Answer]:
         ready = _get(lines, max(self.timeout, 30.0))
         if not ready or b'"ready"' not in ready:
             raise UserError(f"KaTeX could not start: {_tail(errors) or 'no answer from Node'}", hint="run `npm ci`")
@@ -177,6 +185,7 @@ class KatexProcess:
             answer = _answer(line)
             if answer is not None:  # anything else on stdout (a stray log line) is not an answer
                 out.append(answer)
+                next(ticks, None)
         return out
 
 

@@ -37,11 +37,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import eqnum, texfix
 from .archive import atomic_write
 from .katex_node import JS, Answer, KatexProcess, Request, Started, command, find_project, katex_version
 from .records import Article, Problem, Source
+
+if TYPE_CHECKING:
+    from .build import Progress
 
 #: Longer formulas are not sent to KaTeX at all (the blog's longest are a few thousand characters).
 MAX_TEX_CHARS = 50_000
@@ -198,7 +202,7 @@ def _cache_read(path: Path, count: int) -> list[Answer] | None:
 
 def render_articles(
     articles: Sequence[Article], *, cache_dir: Path | None = None, project: Path | None = None, timeout: float = 10.0,
-    started: Started | None = None, reuse: bool = True,
+    started: Started | None = None, reuse: bool = True, progress: Progress | None = None,
 ) -> dict[str, list[RenderedMath]]:
     """Render every formula of ``articles`` with one Node process (``started``, if it was
     started ahead: ``katex_node.prestarted``); see the module docstring. ``reuse=False``
@@ -218,7 +222,7 @@ def render_articles(
         else:
             pending.append((article, _prepare(article), path))
     requests = [r for _, p, _ in pending for r in p.requests if r is not None]
-    answers = iter(KatexProcess(command(project), timeout, started).render(requests) if requests else [])
+    answers = iter(KatexProcess(command(project), timeout, started).render(requests, progress) if requests else [])
     for article, prepared, path in pending:
         refused = prepared.refusals
         raw = [next(answers) if r else Answer(False, "", why) for r, why in zip(prepared.requests, refused, strict=True)]

@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -44,6 +44,9 @@ from .site_search import fold_script
 from .site_shards import plan_shards, write_shards
 from .site_state import SITE_VERSION, STATE, TEMPLATES, Look, SiteResult, digest, look
 from .site_text import Rendered, excerpt_html, opening_html
+
+if TYPE_CHECKING:
+    from .build import Progress
 
 #: The template of year pages, whose month sections are kept between builds.
 YEAR = "content_year.html"
@@ -103,7 +106,8 @@ def page_digest(base: str, page: Page) -> str:
 
 def render_site(site: Path, articles: Sequence[Article] | Records, problems: Sequence[Problem] = (), *,
                 templates: Path = TEMPLATES, full: bool = False, cache_dir: Path | None = None,
-                key: str | None = None, found: Look | None = None, katex: Started | None = None) -> SiteResult:
+                key: str | None = None, found: Look | None = None, katex: Started | None = None,
+                progress: Progress | None = None) -> SiteResult:
     """Bring the site in ``site`` up to date with the records; returns what it did.
 
     ``articles`` is every record, or (from the build) :class:`Records`: summaries plus a
@@ -112,7 +116,7 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     ``key`` names the records (the archive manifest's digest) for :func:`unchanged`;
     ``found``, the site as :func:`look` found it just before (else it is looked at here);
     ``katex``, Node already loading KaTeX for this render (the caller stops it), else a
-    rebuild starts its own here.
+    rebuild starts its own here; ``progress``, shown while the math and the pages are drawn.
     """
     records = articles if isinstance(articles, Records) else Records.of(articles)
     found = found or look(site, templates)
@@ -122,12 +126,12 @@ def render_site(site: Path, articles: Sequence[Article] | Records, problems: Seq
     pieces = cache_dir.parent / site_fragments.FRAGMENTS if cache_dir is not None else None  # beside the math cache
     starting = nullcontext(katex) if katex is not None or not found.state else prestarted()
     with starting as katex, site_fragments.kept(pieces, found.base, clear=full) as cache:
-        return _render(site, records, problems, templates, full, cache_dir, key, found, katex, cache)
+        return _render(site, records, problems, templates, full, cache_dir, key, found, katex, cache, progress)
 
 
 def _render(site: Path, records: Records, problems: Sequence[Problem], templates: Path, full: bool,
             cache_dir: Path | None, key: str | None, found: Look, katex: Started | None,
-            cache: site_fragments.Kept) -> SiteResult:
+            cache: site_fragments.Kept, progress: Progress | None) -> SiteResult:
     assets, base, existing = found.assets, found.base, found.files
     previous = found.state  # whatever version: its pages are the ones to remove if no longer planned
     state = {} if full or previous.get("version") != SITE_VERSION else previous
@@ -157,7 +161,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     if full or previous.get("fold") != fold_key or "assets/fold.js" not in existing:  # the key covers its inputs
         writer.write(safe_target(site, "assets/fold.js"), fold_script().encode())
 
-    math, failed = render_math([by_id[i] for i in sorted(drawn)], cache_dir, katex, full=full)
+    math, failed = render_math([by_id[i] for i in sorted(drawn)], cache_dir, katex, full=full, progress=progress)
     fresh = {i: opening_html(by_id[i].excerpt, math[i]) for i in missing}
     openings.update(fresh)
     cache.save((shown[i], html) for i, html in fresh.items())
@@ -174,7 +178,7 @@ def _render(site: Path, records: Records, problems: Sequence[Problem], templates
     env = environment(templates, cache_dir.parent / "jinja" if cache_dir is not None and pages else None)
     months = [(m, _root(p.path)) for p in pages if p.template == YEAR for m in p.context["months"]]
     sections = site_fragments.sections(env, months, cache) if months else {}
-    for one in pages:
+    for one in pages if progress is None else progress(pages, "pages", len(pages)):
         writer.write(safe_target(site, one.path), draw(env, one, math, sections).encode())
     index_bytes, shard_files = write_shards(site, shards, raw, writer, state.get("shards", {}),
                                             functools.partial(safe_target, site))

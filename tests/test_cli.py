@@ -89,3 +89,63 @@ def test_user_errors_are_one_line_with_a_hint(tmp_path: Path, seeds_archive: Pat
     assert no_seeds.returncode == 2 and "no seeds folder" in no_seeds.stderr
     usage = run_cli("list", "--sort", "nonsense")
     assert usage.returncode == 2 and "invalid choice" in usage.stderr
+
+
+def _build_on_a_terminal(seeds: Path, out: Path, *extra: str) -> tuple[str, str]:
+    """``kexue-archive build`` with stderr on a pseudo-terminal of 120 columns (tqdm draws
+    nothing on a terminal of no width); returns (stdout, what the terminal showed)."""
+    import fcntl
+    import os
+    import shutil
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    leader, follower = os.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    exe = shutil.which("kexue-archive")
+    command = [exe] if exe else [sys.executable, "-m", "kexue_archive"]
+    proc = subprocess.Popen([*command, "build", "--seeds", str(seeds), "--archive", str(out / "archive"),
+                             "--site", str(out / "site"), *extra], stdout=subprocess.PIPE, stderr=follower, cwd=out)
+    os.close(follower)
+    shown = bytearray()
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the build closed its end
+            break
+        if not chunk:
+            break
+        shown += chunk
+    stdout = proc.communicate(timeout=600)[0]
+    os.close(leader)
+    assert proc.returncode == 0, shown.decode(errors="replace")
+    return stdout.decode(), shown.decode(errors="replace")
+
+
+def test_a_build_on_a_terminal_shows_progress_for_each_long_stage(tmp_path: Path) -> None:
+    """Progress bars for the stages with enough work (records, indexing, math, pages), on a
+    terminal only, cleared when done; none with -q, and none when stderr is not a terminal."""
+    import re
+    import sys
+
+    sys.path.insert(0, str(ROOT))  # bench/ is a folder of scripts at the repo root: the corpus generator
+    from bench import corpus
+
+    seeds = tmp_path / "seeds"
+    corpus.generate(150, seeds, seed=4)
+    (tmp_path / "a").mkdir()
+    stdout, shown = _build_on_a_terminal(seeds, tmp_path / "a")
+    bars = set(re.findall(r"\r(\w+):\s+\d+%", shown))
+    assert bars == {"records", "indexing", "math", "pages"}, shown[-2000:]
+    drawn = re.search(r"site: (\d+)/\d+ pages drawn", stdout)
+    assert drawn is not None and "150 records from" in stdout and "%|" not in stdout
+    assert set(re.findall(r"\rpages:\s+\d+%\|[^\r]*\| \d+/(\d+)", shown)) == {drawn[1]}  # every page drawn, counted
+    assert set(re.findall(r"\rrecords:\s+\d+%\|[^\r]*\| \d+/(\d+)", shown)) == {"150"}
+    (tmp_path / "q").mkdir()
+    _, quiet = _build_on_a_terminal(seeds, tmp_path / "q", "-q")
+    assert "%|" not in quiet
+    piped = run_cli("build", "--seeds", str(seeds), "--archive", str(tmp_path / "p" / "archive"),
+                    "--site", str(tmp_path / "p" / "site"))
+    assert piped.returncode == 0 and "%|" not in piped.stderr

@@ -57,6 +57,7 @@ from .reading import DamagedIndex, SegmentInfo, Snapshot
 from .searching import SORTS, Hit, Results, page_path, search
 
 if TYPE_CHECKING:
+    from ..build import Progress
     from ..records import Article
 
 #: The API: updating (here) and searching (``searching``) the index.
@@ -132,6 +133,7 @@ def _digest(doc: dict[str, Any]) -> str:
 
 def update(
     root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], *, full: bool = False,
+    progress: Progress | None = None,
 ) -> IndexResult:
     """Bring ``<root>/index`` in line with the archive, touching only what changed.
 
@@ -145,14 +147,15 @@ def update(
     and time) mean a rebuild from scratch.
     """
     try:
-        return _update(root, digests, load, full=full)
+        return _update(root, digests, load, full=full, progress=progress)
     except DamagedIndex:
-        return _update(root, digests, load, full=True)
+        return _update(root, digests, load, full=True, progress=progress)
 
 
 @contextmanager
 def updating(
     root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], *, full: bool = False,
+    progress: Progress | None = None,
 ) -> Iterator[Callable[[], IndexResult]]:
     """:func:`update`, with an incremental update written by a forked child while the caller goes on
     (a build draws its site meanwhile: the index's ~0.1 s of Python runs on the other core).
@@ -162,14 +165,15 @@ def updating(
     child that fails has the update done here again, which reports what went
     wrong. Leaving early (an error) stops the child, as does this process dying:
     the index then stays as it was, or as the child committed it, and its digests
-    say which. A rebuild from scratch is written here, already on two cores.
+    say which. A rebuild from scratch is written here, already on two cores, and
+    shows ``progress`` (a child shows none: its terminal is the caller's).
     """
     try:
         step = _plan(root, digests, load, full=full)
     except DamagedIndex:
         step = _plan(root, digests, load, full=True)
     if isinstance(step, IndexResult) or step.result.rebuilt or not _may_fork():
-        done = step if isinstance(step, IndexResult) else _applied(root, digests, load, step)
+        done = step if isinstance(step, IndexResult) else _applied(root, digests, load, step, progress)
         yield lambda: done
         return
     from .writer import forked, stop
@@ -183,7 +187,7 @@ def updating(
     def wait() -> IndexResult:
         if not outcome:
             ok = os.waitpid(child, 0)[1] == 0
-            outcome.append(step.result if ok else update(root, digests, load))
+            outcome.append(step.result if ok else update(root, digests, load, progress=progress))
         return outcome[0]
 
     try:
@@ -199,18 +203,20 @@ def _may_fork() -> bool:
 
 def _applied(
     root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], job: _Job,
+    progress: Progress | None,
 ) -> IndexResult:
     try:
-        return _apply(root, digests, job)
+        return _apply(root, digests, job, progress)
     except DamagedIndex:
-        return _update(root, digests, load, full=True)
+        return _update(root, digests, load, full=True, progress=progress)
 
 
 def _update(
     root: Path, digests: Mapping[str, str], load: Callable[[Sequence[str]], Sequence[Article]], *, full: bool,
+    progress: Progress | None = None,
 ) -> IndexResult:
     step = _plan(root, digests, load, full=full)
-    return step if isinstance(step, IndexResult) else _apply(root, digests, step)
+    return step if isinstance(step, IndexResult) else _apply(root, digests, step, progress)
 
 
 class _Job(NamedTuple):
@@ -246,7 +252,7 @@ def _plan(
     return _Job(ix, snapshot, docs, [*removed, *changed], IndexResult(added, len(changed) - added, len(removed), rebuilt))
 
 
-def _apply(root: Path, digests: Mapping[str, str], job: _Job) -> IndexResult:
+def _apply(root: Path, digests: Mapping[str, str], job: _Job, progress: Progress | None = None) -> IndexResult:
     """Write ``job`` in one commit, then note the segments and ``digests`` (our two JSON files, last)."""
     ix = job.ix
     try:
@@ -254,7 +260,7 @@ def _apply(root: Path, digests: Mapping[str, str], job: _Job) -> IndexResult:
             # The documents of changed and removed ids, from the id postings (Whoosh's update_document
             # would open a searcher per call, and import its query machinery: ~90 ms)
             doomed = [] if job.opened is None else _documents_of(job.opened, job.doomed_ids)
-            _write(ix, job.docs, doomed, fresh=job.result.rebuilt)
+            _write(ix, job.docs, doomed, fresh=job.result.rebuilt, progress=progress)
         segments = [SegmentInfo(s.segment_id(), s.doc_count_all(), frozenset(s.deleted_docs())) for s in ix._segments()]
         t2s = ix.schema["title"].analyzer.t2s
     finally:
@@ -326,18 +332,18 @@ def _create(root: Path) -> Any:
     return ix
 
 
-def _write(ix: Any, docs: list[dict[str, Any]], doomed: list[int], *, fresh: bool) -> None:
+def _write(ix: Any, docs: list[dict[str, Any]], doomed: list[int], *, fresh: bool, progress: Progress | None) -> None:
     """Delete the ``doomed`` documents and add ``docs``, in one commit (a fresh index: on two cores)."""
     from .writer import FastSegmentWriter, write_new
 
     if fresh:
-        write_new(ix, docs)
+        write_new(ix, docs, progress)
         return
     writer = FastSegmentWriter(ix)
     try:
         for docnum in doomed:
             writer.delete_document(docnum)
-        for doc in docs:
+        for doc in docs if progress is None else progress(docs, "indexing", len(docs)):
             writer.add_document(**doc)
     except BaseException:
         writer.cancel()

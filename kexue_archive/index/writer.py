@@ -27,15 +27,18 @@ import pickle
 import random
 import signal
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from operator import lt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from whoosh.system import pack_ushort
 from whoosh.writing import SegmentWriter
 
 from ..analysis import term_counts
 from .segments import FOLDED, FastCodec, TermCounts, add_terms, write_term
+
+if TYPE_CHECKING:
+    from ..build import Progress
 
 #: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~30 ms).
 PARALLEL_MIN = 200
@@ -164,7 +167,7 @@ def _in_order(ids: array[int], counts: array[int] | None) -> tuple[array[int], a
     return array("I", map(ids.__getitem__, order)), None if counts is None else array("I", map(counts.__getitem__, order))
 
 
-def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
+def write_new(ix: Any, docs: Sequence[dict[str, Any]], progress: Progress | None = None) -> None:
     """Add ``docs`` to ``ix`` as new documents, in two segments written at once when that pays.
 
     A full build's indexing is CPU-bound Python, one core's worth: a forked
@@ -173,12 +176,13 @@ def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
     layout; ``MpWriter`` does the same but pickles every document to its
     workers). This process finishes its own segment before it waits for the
     child's. If the child fails, this process writes the child's half too.
+    ``progress`` is shown for all of ``docs``, ticked by this process for both.
     """
     split = len(docs) // 2 if len(docs) >= PARALLEL_MIN and hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else len(docs)
     child = _fork_segment(ix, docs[split:]) if split < len(docs) else None
     writer = FastSegmentWriter(ix)
     try:
-        for doc in docs[:split]:
+        for doc in docs[:split] if progress is None else _ticking(progress, docs, split):
             writer.add_document(**doc)
         writer.commit_with(lambda: _collect(child, ix, docs[split:]) if child is not None else [])
     except BaseException:
@@ -187,6 +191,19 @@ def write_new(ix: Any, docs: Sequence[dict[str, Any]]) -> None:
         if child is not None:
             stop(child[0])
         raise
+
+
+def _ticking(progress: Progress, docs: Sequence[dict[str, Any]], split: int) -> Iterator[dict[str, Any]]:
+    """``docs[:split]``, ticking ``progress`` for all of ``docs``: a child writing the rest
+    (when ``split`` leaves any) writes one as this process writes one."""
+    ticks = iter(progress(range(len(docs)), "indexing", len(docs)))
+    per = 1 if split == len(docs) else 2
+    for doc in docs[:split]:
+        yield doc
+        for _ in range(per):
+            next(ticks, None)
+    for _ in ticks:  # the last of the child's, if it has one more
+        pass
 
 
 def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
