@@ -23,6 +23,18 @@ def snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def full_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The site of one build of all the seeds."""
+    base = tmp_path_factory.mktemp("full-site")
+    build(SEEDS, base / "archive", site=base / "site")
+    return files(base / "site")
+
+
 def seeds_subset(tmp_path: Path, names: list[str], folder: str = "seeds") -> Path:
     seeds = tmp_path / folder
     seeds.mkdir(exist_ok=True)
@@ -87,14 +99,18 @@ def test_rebuild_and_full_are_byte_identical(tmp_path: Path, full_snapshot: dict
     ],
 )
 def test_any_split_into_batches_equals_one_full_build(
-    tmp_path: Path, batches: list[list[int]], full_snapshot: dict[str, bytes]
+    tmp_path: Path, batches: list[list[int]], full_snapshot: dict[str, bytes], full_site: dict[str, bytes]
 ) -> None:
+    """Archive and site alike (the site's state file included)."""
     root = tmp_path / "archive"
     seeds = tmp_path / "seeds"
     for batch in batches:
         seeds_subset(tmp_path, [SEED_FILES[i] for i in batch])
-        build(seeds, root)
+        build(seeds, root, site=tmp_path / "site")
     assert snapshot(root) == full_snapshot
+    built = files(tmp_path / "site")
+    assert sorted(built) == sorted(full_site)
+    assert [rel for rel in full_site if built[rel] != full_site[rel]] == []
 
 
 def test_a_deleted_dump_is_remembered(tmp_path: Path, full_snapshot: dict[str, bytes]) -> None:
