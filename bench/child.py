@@ -75,7 +75,6 @@ def _spy_beside(module: Any, name: str, spent: dict[str, float], key: str) -> No
 
     def add(started: float) -> None:
         spent[key] = spent.get(key, 0.0) + time.perf_counter() - started
-        PEAKS["after " + key] = _peak_mb()
 
     @contextlib.contextmanager
     def timed(*args: Any, **kwargs: Any) -> Iterator[Callable[[], Any]]:
@@ -83,6 +82,7 @@ def _spy_beside(module: Any, name: str, spent: dict[str, float], key: str) -> No
         PEAKS.setdefault("before " + key, _peak_mb())
         with real(*args, **kwargs) as wait:
             add(started)
+            PEAKS["after " + key] = _peak_mb()  # (not after waiting: by then the site has been drawn)
 
             def waited() -> Any:
                 begun = time.perf_counter()

@@ -27,3 +27,18 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
             [*command, *args], cwd=cwd or scratch, capture_output=True, text=True, timeout=600,
             env={**os.environ, **(env or {})},
         )
+
+
+def drain(leader: int) -> bytes:
+    """All a pseudo-terminal showed until the process on its other end closed it; closes ``leader``."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the other end was closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return b"".join(chunks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support import ROOT, run_cli
+from support import ROOT, drain, run_cli
 
 from kexue_archive.archive import load_articles
 
@@ -109,17 +109,8 @@ def _build_on_a_terminal(seeds: Path, out: Path, *extra: str) -> tuple[str, str]
     proc = subprocess.Popen([*command, "build", "--seeds", str(seeds), "--archive", str(out / "archive"),
                              "--site", str(out / "site"), *extra], stdout=subprocess.PIPE, stderr=follower, cwd=out)
     os.close(follower)
-    shown = bytearray()
-    while True:
-        try:
-            chunk = os.read(leader, 65536)
-        except OSError:  # EIO: the build closed its end
-            break
-        if not chunk:
-            break
-        shown += chunk
+    shown = drain(leader)
     stdout = proc.communicate(timeout=600)[0]
-    os.close(leader)
     assert proc.returncode == 0, shown.decode(errors="replace")
     return stdout.decode(), shown.decode(errors="replace")
 

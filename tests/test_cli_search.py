@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from search_truth import fold, matching, quoted, sample_queries
-from support import SEEDS
+from support import SEEDS, drain
 
 from kexue_archive.archive import load_articles
 from kexue_archive.lock import locked
@@ -30,18 +30,9 @@ def kexue(*args: str, tty: bool = False) -> subprocess.CompletedProcess[str]:
     leader, follower = os.openpty()
     with subprocess.Popen(command, stdout=follower, stderr=subprocess.PIPE, text=True, env=env, cwd=scratch) as proc:
         os.close(follower)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        shown = drain(leader)
         stderr = proc.stderr.read() if proc.stderr else ""
-    os.close(leader)
-    return subprocess.CompletedProcess(command, proc.returncode, b"".join(chunks).decode(), stderr)
+    return subprocess.CompletedProcess(command, proc.returncode, shown.decode(), stderr)
 
 
 def built(seeds: Path, root: Path) -> tuple[Path, list[Article]]:
