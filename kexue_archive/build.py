@@ -17,13 +17,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING
 
 from . import archive as store
 from . import index
 from .archive import Ledger, Writer
 from .lock import locked
 from .merge import MERGE_VERSION, conflicts, merge_groups
+from .progress import Progress, quietly
 from .readers import read_text
 from .records import Article, Dump, Problem
 from .sources import decode, survey
@@ -59,19 +60,6 @@ class BuildResult:
     @property
     def merged(self) -> int:
         return self.sightings - self.records
-
-
-T = TypeVar("T")
-
-
-class Progress(Protocol):
-    """Wraps a stage's work items to show progress (the CLI passes tqdm on a tty)."""
-
-    def __call__(self, items: Iterable[T], label: str, total: int) -> Iterable[T]: ...
-
-
-def quietly(items: Iterable[T], label: str, total: int) -> Iterable[T]:
-    return items
 
 
 def build(

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from .errors import UserError
 
 if TYPE_CHECKING:  # imported where used: `search` must start fast (no YAML, no readers)
-    from .build import BuildResult, Progress, T
+    from .build import BuildResult
     from .index import Hit
+    from .progress import Progress, T
     from .records import Article
 
 

@@ -28,7 +28,7 @@ from typing import IO, TYPE_CHECKING
 from .errors import UserError
 
 if TYPE_CHECKING:
-    from .build import Progress
+    from .progress import Progress
 
 JS = Path(__file__).with_name("js") / "render_math.cjs"
 

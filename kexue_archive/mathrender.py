@@ -45,7 +45,7 @@ from .katex_node import JS, Answer, KatexProcess, Request, Started, command, fin
 from .records import Article, Problem, Source
 
 if TYPE_CHECKING:
-    from .build import Progress
+    from .progress import Progress
 
 #: Longer formulas are not sent to KaTeX at all (the blog's longest are a few thousand characters).
 MAX_TEX_CHARS = 50_000

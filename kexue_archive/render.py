@@ -46,7 +46,7 @@ from .site_state import SITE_VERSION, STATE, TEMPLATES, Look, SiteResult, digest
 from .site_text import Rendered, excerpt_html, opening_html
 
 if TYPE_CHECKING:
-    from .build import Progress
+    from .progress import Progress
 
 #: The template of year pages, whose month sections are kept between builds.
 YEAR = "content_year.html"

@@ -17,7 +17,7 @@ from .mathrender import RenderedMath
 from .records import Article, Problem
 
 if TYPE_CHECKING:
-    from .build import Progress
+    from .progress import Progress
 
 
 def render_math(

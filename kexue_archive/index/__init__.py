@@ -58,7 +58,7 @@ from .reading import DamagedIndex, SegmentInfo, Snapshot
 from .searching import SORTS, Hit, Results, page_path, search
 
 if TYPE_CHECKING:
-    from ..build import Progress
+    from ..progress import Progress
     from ..records import Article
 
 #: The API: updating (here) and searching (``searching``) the index.

@@ -38,7 +38,7 @@ from ..analysis import term_counts
 from .segments import FOLDED, FastCodec, TermCounts, add_terms, write_term
 
 if TYPE_CHECKING:
-    from ..build import Progress
+    from ..progress import Progress
 
 #: Fewer new documents than this are written by one process (a fork costs ~20 ms, 100 documents ~30 ms).
 PARALLEL_MIN = 200
