@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from . import archive as store
 from . import index
 from .archive import Ledger, Writer
+from .katex_node import Started, prestarted
 from .lock import locked
 from .merge import MERGE_VERSION, conflicts, merge_groups
 from .progress import Progress, quietly
@@ -31,7 +32,6 @@ from .sources import decode, survey
 from .state import STATE_PATH, Change, State, Update, article_json
 
 if TYPE_CHECKING:
-    from .katex_node import Started
     from .site_state import SiteResult
 
 #: Present while a build runs (it names the site being rendered): a build that finds it sweeps temporary files.
@@ -79,7 +79,7 @@ def build(
         found = _unique(survey(seeds, state.known_hash, state.record_hash))
         todo = [(p, d) for p, d in found if d.sha256 not in archived]
         # New dumps mean pages to draw: Node loads KaTeX (~0.15 s) while they are read and indexed
-        katex = later.enter_context(_katex_ahead()) if site is not None and todo else None
+        katex = later.enter_context(prestarted()) if site is not None and todo else None
         fresh = [read_dump(_name(manifest, d), d, p.read_bytes()) for p, d in progress(todo, "reading", len(todo))]
         done_now = {ledger.sha256 for ledger in fresh}
         incoming = fresh + ([] if trusted else store.load_ledgers(root, set(manifest.dumps) - done_now))
@@ -137,13 +137,6 @@ def _render_site(site: Path, root: Path, state: State, problems: Sequence[Proble
     records = Records.from_rows(state.summaries(), state.articles)
     return render_site(site, records, problems, full=full, cache_dir=root / ".cache" / "math", key=key, found=seen,
                        katex=katex, progress=progress)
-
-
-def _katex_ahead() -> AbstractContextManager[Started | None]:
-    """``katex_node.prestarted``, imported only by builds that start Node (a no-op build does not)."""
-    from .katex_node import prestarted
-
-    return prestarted()
 
 
 @contextmanager

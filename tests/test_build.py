@@ -77,6 +77,21 @@ def test_second_build_writes_nothing(tmp_path: Path) -> None:
     assert file_times(root) == mtimes
 
 
+def test_a_build_with_nothing_new_imports_neither_whoosh_nor_the_renderer(tmp_path: Path) -> None:
+    """What keeps a no-op rebuild quick: the index and the site are checked from their state
+    files alone, so Whoosh, Jinja, Markdown and the renderer are never imported."""
+    root, site = tmp_path / "archive", tmp_path / "site"
+    build(SEEDS, root, site=site)
+    script = ("import sys; from pathlib import Path; from kexue_archive.build import build; "
+              "r = build(*map(Path, sys.argv[1:3]), site=Path(sys.argv[3])); assert r.site.rendered == 0 and r.written == 0; "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('whoosh', 'jinja2', 'markdown') "
+              "or m in ('kexue_archive.render', 'kexue_archive.index.writer')))")
+    done = subprocess.run([sys.executable, "-c", script, str(SEEDS), str(root), str(site)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 def file_times(root: Path) -> dict[Path, int]:
     """Modification times of everything but the lock (which notes the builder's pid)."""
     return {p: p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file() and p.name != "build.lock"}

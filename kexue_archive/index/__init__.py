@@ -173,13 +173,17 @@ def updating(
         step = _plan(root, digests, load, full=full)
     except DamagedIndex:
         step = _plan(root, digests, load, full=True)
-    if isinstance(step, IndexResult) or step.result.rebuilt or not _may_fork():
-        done = step if isinstance(step, IndexResult) else _applied(root, digests, load, step, progress)
+    if isinstance(step, IndexResult):  # nothing changed (Whoosh is not imported)
+        unchanged = step
+        yield lambda: unchanged
+        return
+    from .writer import can_fork, forked, stop
+
+    if step.result.rebuilt or not can_fork():
+        done = _applied(root, digests, load, step, progress)
         del step  # its documents: not kept while the caller goes on (a full build's are ~170 MB at 10k)
         yield lambda: done
         return
-    from .writer import forked, stop
-
     child, expected = forked(functools.partial(_apply, root, digests, step)), step.result
     step.ix.close()  # the child has its own copies, and the documents
     if step.opened is not None:
@@ -198,10 +202,6 @@ def updating(
     finally:
         if not outcome:
             stop(child)
-
-
-def _may_fork() -> bool:
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
 def _applied(

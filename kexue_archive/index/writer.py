@@ -178,7 +178,7 @@ def write_new(ix: Any, docs: Sequence[dict[str, Any]], progress: Progress | None
     child's. If the child fails, this process writes the child's half too.
     ``progress`` is shown for all of ``docs``, ticked by this process for both.
     """
-    split = len(docs) // 2 if len(docs) >= PARALLEL_MIN and hasattr(os, "fork") and (os.cpu_count() or 1) > 1 else len(docs)
+    split = len(docs) // 2 if len(docs) >= PARALLEL_MIN and can_fork() else len(docs)
     child = _fork_segment(ix, docs[split:]) if split < len(docs) else None
     writer = FastSegmentWriter(ix)
     try:
@@ -222,6 +222,11 @@ def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
     pid = forked(work)
     os.close(write_end)
     return pid, read_end
+
+
+def can_fork() -> bool:
+    """Whether a forked child pays: it can be made, and a second core runs it."""
+    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
 def forked(work: Callable[[], object]) -> int:
