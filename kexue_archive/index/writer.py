@@ -225,8 +225,9 @@ def _fork_segment(ix: Any, docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
 
 
 def can_fork() -> bool:
-    """Whether a forked child pays: it can be made, and a second core runs it."""
-    return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    """Whether a forked child pays: it can be made, and a second core this process may use runs it."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return hasattr(os, "fork") and cores > 1
 
 
 def forked(work: Callable[[], object]) -> int:
